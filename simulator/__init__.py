@@ -1,0 +1,12 @@
+"""geosim: agent-based Monte Carlo simulation of ceasefire stability.
+
+Data flows one way: scenario file -> ``load_scenario`` -> ``CeasefireModel`` (many worlds
+at once) -> per-world outcomes -> summaries and paired comparisons -> tables and plots.
+"""
+
+from .errors import GeosimError, ScenarioError, UsageError
+from .scenario import Scenario, load_scenario
+from .model import CeasefireModel
+
+__all__ = ["CeasefireModel", "GeosimError", "Scenario", "ScenarioError", "UsageError", "load_scenario"]
+__version__ = "0.1.0"

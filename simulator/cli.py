@@ -1,0 +1,129 @@
+"""The ``geosim`` command: a thin skin over the Python API.
+
+User errors (bad files, bad arguments) print one line ``FILE:LINE:COL: what; fix`` (or
+``geosim: what; fix``) and exit with status 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import GeosimError, UsageError
+from .scenario import Scenario, load_scenario
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own errors also exit 2, without usage noise
+        raise UsageError(f"{message}; see 'geosim {self.prog.split()[-1]} --help'"
+                         if " " in self.prog else f"{message}; see 'geosim --help'")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _summary_line(sc: Scenario) -> str:
+    return (f"{sc.path}: ok - scenario '{sc.name}', {len(sc.actors)} actors, {len(sc.options)} options, "
+            f"horizon {sc.horizon_months} months, {sc.worlds:,} worlds, seed {sc.seed}")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    for path in args.files:
+        sc = load_scenario(path)
+        print(_summary_line(sc))
+        for actor in sc.actors.values():
+            print(f"  actor  {actor.name:<16} {actor.role:<18} {actor.label}")
+        for opt in sc.options.values():
+            mark = " (baseline)" if opt.name == sc.baseline else ""
+            levers = ", ".join(f"{a}.{p}" for a, p in opt.changes) or "no changes"
+            print(f"  option {opt.name:<26}{mark} {levers}")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from .provenance import sources_table
+
+    sc = load_scenario(args.file)
+    table = sources_table(sc)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        for scope, rows in table.groupby("scope", sort=False):
+            print(f"\n== {scope}")
+            for row in rows.itertuples():
+                print(f"  {row.actor + '.' + row.parameter:<44} {row.value:<40} [{row.origin}]")
+                print(f"      {row.source}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="geosim", description="Agent-based Monte Carlo simulator of ceasefire stability.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("check", help="validate scenario files and summarise them")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("sources", help="list every parameter with its value and its source")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", choices=("text", "csv"), default="text")
+    p.set_defaults(func=cmd_sources)
+
+    _register_more(sub)
+    return parser
+
+
+def _register_more(sub: argparse._SubParsersAction) -> None:
+    """Commands defined in other modules register here (run, compare, plot, validate ...)."""
+    for module_name in ("simulator.commands",):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub, _positive_int, _non_negative_int)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
+    except GeosimError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"geosim: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("geosim: interrupted; no partial results were left behind", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Parameter values: plain values and distributions, drawn by inverse CDF.
+
+Every draw goes through ``ppf(u)`` of a uniform ``u`` that belongs to the world and
+the parameter, not to the option. Two options that give a parameter different
+distributions therefore draw *comonotone* values in each world (common random
+numbers): more troops offered means more troops in every world, never a reshuffle.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import stats
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: str | None = None
+
+    def support(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+class Fixed(_Base):
+    """A plain value with a source: ``{value: 30000, source: ...}``."""
+
+    value: float | bool
+
+    def support(self) -> tuple[float, float]:
+        return (float(self.value), float(self.value))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), float(self.value))
+
+    def describe(self) -> str:
+        return str(self.value).lower() if isinstance(self.value, bool) else f"{self.value:g}"
+
+
+class Uniform(_Base):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> "Uniform":
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * u
+
+    def describe(self) -> str:
+        return f"uniform({self.low:g}, {self.high:g})"
+
+
+class Normal(_Base):
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(gt=0)
+
+    def support(self) -> tuple[float, float]:
+        return (-np.inf, np.inf)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return stats.norm.ppf(u, loc=self.mean, scale=self.sd)
+
+    def describe(self) -> str:
+        return f"normal(mean {self.mean:g}, sd {self.sd:g})"
+
+
+class TruncNormal(_Base):
+    dist: Literal["truncnormal"]
+    mean: float
+    sd: float = Field(gt=0)
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> "TruncNormal":
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) is not below high ({self.high:g})")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+        return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
+
+    def describe(self) -> str:
+        return f"truncnormal(mean {self.mean:g}, sd {self.sd:g}, {self.low:g}..{self.high:g})"
+
+
+class Triangular(_Base):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> "Triangular":
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(f"need low <= mode <= high, got {self.low:g}, {self.mode:g}, {self.high:g}")
+        if self.low == self.high:
+            raise ValueError("low equals high; write a plain value instead")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        scale = self.high - self.low
+        return stats.triang.ppf(u, (self.mode - self.low) / scale, loc=self.low, scale=scale)
+
+    def describe(self) -> str:
+        return f"triangular({self.low:g}, {self.mode:g}, {self.high:g})"
+
+
+class Beta(_Base):
+    dist: Literal["beta"]
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+    low: float = 0.0
+    high: float = 1.0
+
+    @model_validator(mode="after")
+    def _order(self) -> "Beta":
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) is not below high ({self.high:g})")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return stats.beta.ppf(u, self.a, self.b, loc=self.low, scale=self.high - self.low)
+
+    def describe(self) -> str:
+        scaled = "" if (self.low, self.high) == (0.0, 1.0) else f" on {self.low:g}..{self.high:g}"
+        return f"beta({self.a:g}, {self.b:g}){scaled}, mean {self.a / (self.a + self.b):.2f}"
+
+
+class LogNormal(_Base):
+    dist: Literal["lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(gt=0, description="standard deviation of the log")
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, np.inf)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return stats.lognorm.ppf(u, self.sigma, scale=self.median)
+
+    def describe(self) -> str:
+        return f"lognormal(median {self.median:g}, sigma {self.sigma:g})"
+
+
+class Choice(_Base):
+    dist: Literal["choice"]
+    values: list[float | bool] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> "Choice":
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(f"{len(self.weights)} weights for {len(self.values)} values")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be non-negative and not all zero")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        vals = [float(v) for v in self.values]
+        return (min(vals), max(vals))
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
+        edges = np.cumsum(w) / w.sum()
+        idx = np.minimum(np.searchsorted(edges, u, side="right"), len(self.values) - 1)
+        return np.asarray([float(v) for v in self.values])[idx]
+
+    def describe(self) -> str:
+        vals = ", ".join(str(v).lower() if isinstance(v, bool) else f"{v:g}" for v in self.values)
+        if self.weights is None:
+            return f"choice({vals})"
+        return f"choice({vals}; weights {', '.join(f'{w:g}' for w in self.weights)})"
+
+
+Distribution = Annotated[
+    Union[Uniform, Normal, TruncNormal, Triangular, Beta, LogNormal, Choice],
+    Field(discriminator="dist"),
+]
+DIST_NAMES = ("uniform", "normal", "truncnormal", "triangular", "beta", "lognormal", "choice")
+DIST_TYPES: dict[str, type[_Base]] = {
+    "uniform": Uniform, "normal": Normal, "truncnormal": TruncNormal, "triangular": Triangular,
+    "beta": Beta, "lognormal": LogNormal, "choice": Choice,
+}
+Spec = Union[Fixed, Uniform, Normal, TruncNormal, Triangular, Beta, LogNormal, Choice]
+
+
+def as_spec(raw: Any) -> dict[str, Any] | Any:
+    """Normalise a plain scalar into the ``{value: ...}`` form."""
+    if isinstance(raw, (bool, int, float)) and not isinstance(raw, dict):
+        return {"value": raw}
+    return raw

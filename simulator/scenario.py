@@ -1,0 +1,389 @@
+"""Scenario files: schema, validation with file positions, provenance, option overlays.
+
+A scenario is the base world (actors with roles and uncertain parameters) plus named
+options, each an overlay of lever settings. ``load_scenario`` returns a validated,
+immutable ``Scenario``; every mistake becomes a ``ScenarioError`` that names the file,
+the line and column, and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from .distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
+from .errors import ScenarioError
+from .params import CONSTANTS, REGISTRY, ROLES, ParamDef, Role
+from .yamlio import Located, load_yaml
+
+ACTOR_KEYS = ("role", "label", "description")
+SOURCE_KINDS = ("seed", "cite", "judgement", "calibrated")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SOURCE_SPLIT = re.compile(r";\s*(?=(?:seed|cite|judgement|calibrated)\s*:)")
+
+
+class _TopLevel(BaseModel):
+    """The shape of a scenario file; actor and option bodies are checked by role below."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    description: str = ""
+    horizon_months: int = Field(gt=0, le=1200)
+    worlds: int = Field(gt=0, le=1_000_000_000)
+    seed: int = Field(ge=0)
+    seeds: str = "../seeds/facts.yaml"
+    constants: dict[str, Any] = Field(default_factory=dict)
+    actors: dict[str, dict[str, Any]]
+    baseline: str
+    options: dict[str, dict[str, Any]]
+
+
+class _OptionShape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    actors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter value as the scenario (or the default) sets it."""
+
+    actor: str
+    name: str
+    spec: Spec
+    definition: ParamDef
+    origin: str  # "scenario", "default", or "option NAME"
+
+    @property
+    def source(self) -> str:
+        return self.spec.source or self.definition.source
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: Role
+    label: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    description: str
+    changes: dict[tuple[str, str], Spec]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario file."""
+
+    path: str
+    name: str
+    description: str
+    horizon_months: int
+    worlds: int
+    seed: int
+    actors: dict[str, Actor]
+    base: dict[tuple[str, str], Spec]  # set in the file (without defaults)
+    constants: dict[str, Spec]
+    baseline: str
+    options: dict[str, Option]
+    facts: dict[str, dict[str, Any]] = field(repr=False)
+    sha256: str = ""
+
+    def actors_with_role(self, role: Role) -> list[Actor]:
+        return [a for a in self.actors.values() if a.role == role]
+
+    def parameters(self, option: str | None = None) -> list[Parameter]:
+        """Every parameter of every actor under ``option`` (defaults filled in), in file order."""
+        opt = self.option(option)
+        out: list[Parameter] = []
+        for actor in self.actors.values():
+            for pname, pdef in REGISTRY[actor.role].items():
+                key = (actor.name, pname)
+                if key in opt.changes:
+                    spec, origin = opt.changes[key], f"option {opt.name}"
+                elif key in self.base:
+                    spec, origin = self.base[key], "scenario"
+                else:
+                    spec, origin = Fixed(value=pdef.default, source=pdef.source), "default"
+                out.append(Parameter(actor.name, pname, spec, pdef, origin))
+        return out
+
+    def constant_specs(self) -> dict[str, Spec]:
+        """Model constants: the scenario's values, else the calibrated defaults."""
+        return {
+            name: self.constants.get(name, Fixed(value=d.default, source=d.source))
+            for name, d in CONSTANTS.items()
+        }
+
+    def option(self, name: str | None) -> Option:
+        """The named option (``None`` means the baseline)."""
+        name = self.baseline if name is None else name
+        if name not in self.options:
+            hint = difflib.get_close_matches(name, list(self.options), n=1)
+            fix = f"did you mean '{hint[0]}'?" if hint else "choose one of: " + ", ".join(self.options)
+            raise ScenarioError(self.path, 1, 1, f"no option named '{name}'", fix)
+        return self.options[name]
+
+    def with_overrides(self, **changes: Any) -> "Scenario":
+        """A copy with top-level fields replaced (``worlds``, ``seed``, ``horizon_months``)."""
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    hint = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    if hint:
+        return f"did you mean '{hint[0]}'?"
+    return "known keys: " + ", ".join(choices)
+
+
+_TYPE_FIX = {
+    "int_parsing": "write a whole number",
+    "int_from_float": "write a whole number",
+    "int_type": "write a whole number",
+    "float_parsing": "write a number",
+    "float_type": "write a number",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text (quote it if needed)",
+    "dict_type": "write a mapping of keys to values",
+    "list_type": "write a list",
+    "greater_than": "use a positive value",
+    "greater_than_equal": "use a value that is not negative",
+    "less_than_equal": "use a smaller value",
+    "too_short": "give at least one item",
+}
+
+
+def _raise_pydantic(loc: Located, base: tuple[Any, ...], exc: ValidationError) -> None:
+    err = exc.errors(include_url=False)[0]
+    path = base + tuple(p for p in err["loc"] if not (isinstance(p, str) and p in DIST_NAMES + ("Fixed",)))
+    kind = err["type"]
+    field_name = str(path[-1]) if path else "file"
+    if kind == "extra_forbidden":
+        parent = path[:-1]
+        raise loc.error(path, f"unknown key '{field_name}'", _known_keys_fix(field_name, parent, base, err),
+                        key=True)
+    if kind == "missing":
+        raise loc.error(path[:-1], f"missing required key '{field_name}'", f"add '{field_name}:'")
+    if kind == "union_tag_invalid":
+        got = err.get("input", {}).get("dist") if isinstance(err.get("input"), dict) else None
+        raise loc.error(path + ("dist",), f"unknown distribution '{got}'", _suggest(str(got), DIST_NAMES))
+    msg = err["msg"].removeprefix("Value error, ")
+    fix = _TYPE_FIX.get(kind, "see docs/scenarios.md for the allowed values")
+    if kind == "value_error":
+        fix = "put the bounds in order" if ("above" in msg or "not below" in msg or "<=" in msg) else fix
+    raise loc.error(path, f"{field_name}: {msg}", fix)
+
+
+def _known_keys_fix(word: str, parent: tuple[Any, ...], base: tuple[Any, ...], err: dict[str, Any]) -> str:
+    if parent == ():
+        return _suggest(word, list(_TopLevel.model_fields))
+    if len(parent) == 2 and parent[0] == "options":
+        return _suggest(word, list(_OptionShape.model_fields))
+    # a distribution's fields
+    return _suggest(word, ["dist", "low", "high", "mean", "sd", "mode", "a", "b", "median", "sigma",
+                           "values", "weights", "value", "source"])
+
+
+def _check_source(loc: Located, path: tuple[Any, ...], source: str | None, facts: dict[str, Any]) -> None:
+    if source is None:
+        return
+    # A source is one or more "KIND: text" parts separated by ";" (a ";" inside a
+    # citation's text is fine: only a known kind after it starts a new part).
+    for part in [s.strip() for s in _SOURCE_SPLIT.split(source.strip()) if s.strip()]:
+        kind, _, rest = part.partition(":")
+        kind = kind.strip()
+        if kind not in SOURCE_KINDS or not rest.strip():
+            raise loc.error(
+                path + ("source",), f"source '{part}' does not start with a known kind",
+                "write 'seed:FACT_ID', 'cite: reference', 'judgement: reason' or 'calibrated: how'",
+            )
+        if kind == "seed":
+            for fact in [f.strip() for f in rest.split(",")]:
+                if fact not in facts:
+                    raise loc.error(
+                        path + ("source",), f"unknown seed fact '{fact}'",
+                        _suggest(fact, sorted(facts)) + " (facts are listed in seeds/facts.yaml)",
+                    )
+
+
+_SPEC = TypeAdapter(Spec)
+
+
+def _parse_spec(loc: Located, path: tuple[Any, ...], raw: Any, pdef: ParamDef,
+                facts: dict[str, Any], what: str) -> Spec:
+    if isinstance(raw, (bool, int, float)):
+        raw = {"value": raw}
+    if not isinstance(raw, dict):
+        raise loc.error(path, f"{what}: expected a value or a mapping, got {type(raw).__name__}",
+                        "write a number, true/false, {value: ..., source: ...} or {dist: ..., ...}")
+    if "dist" in raw and "value" in raw:
+        raise loc.error(path, f"{what}: both 'dist' and 'value' given", "keep one of them")
+    if "dist" in raw:
+        if raw["dist"] not in DIST_TYPES:
+            raise loc.error(path + ("dist",), f"{what}: unknown distribution '{raw['dist']}'",
+                            _suggest(str(raw["dist"]), DIST_NAMES))
+        model: Any = DIST_TYPES[raw["dist"]]
+    elif "value" in raw:
+        model = Fixed
+    else:
+        raise loc.error(path, f"{what}: a mapping needs 'value' or 'dist'",
+                        "write {value: ..., source: ...} or {dist: uniform, low: ..., high: ...}")
+    try:
+        spec: Spec = model.model_validate(raw)
+    except ValidationError as exc:
+        _raise_pydantic(loc, path, exc)
+        raise  # unreachable
+    _check_value(loc, path, spec, pdef, what)
+    _check_source(loc, path, spec.source, facts)
+    return spec
+
+
+def _check_value(loc: Located, path: tuple[Any, ...], spec: Spec, pdef: ParamDef, what: str) -> None:
+    value_path = path + (("value",) if isinstance(spec, Fixed) else ())
+    if pdef.kind == "bool":
+        vals = [spec.value] if isinstance(spec, Fixed) else getattr(spec, "values", None)
+        if vals is None or not all(isinstance(v, bool) for v in vals):
+            raise loc.error(value_path, f"{what} is true or false", "write true or false (or a choice of them)")
+        return
+    if isinstance(spec, Fixed) and isinstance(spec.value, bool):
+        raise loc.error(value_path, f"{what} is a number, not true/false", "write a number")
+    lo, hi = spec.support()
+    blo, bhi = pdef.bounds()
+    if pdef.kind == "prob":
+        if lo < 0 or hi > 1:
+            shown = f"{lo:g}" if lo < 0 else f"{hi:g}"
+            raise loc.error(value_path, f"{what} is a probability but {shown} is outside 0..1",
+                            "use a value between 0 and 1 (a beta or truncnormal keeps draws inside)")
+        return
+    if blo is not None and lo < blo:
+        noun = "troops" if "troops" in pdef.name else "aid" if "aid" in pdef.name else "value"
+        raise loc.error(value_path, f"{what} cannot be below {blo:g} (got {noun} {lo:g})",
+                        f"use a value of at least {blo:g} (a lognormal or truncnormal keeps draws inside)")
+    if bhi is not None and hi > bhi:
+        raise loc.error(value_path, f"{what} cannot be above {bhi:g} (got {hi:g})",
+                        f"use a value of at most {bhi:g}")
+
+
+def _parse_actor_params(loc: Located, path: tuple[Any, ...], body: dict[str, Any], role: Role,
+                        facts: dict[str, Any], actor: str, allow_meta: bool) -> dict[tuple[str, str], Spec]:
+    out: dict[tuple[str, str], Spec] = {}
+    known = REGISTRY[role]
+    for key, raw in body.items():
+        if allow_meta and key in ACTOR_KEYS:
+            continue
+        if key not in known:
+            choices = list(known) + (list(ACTOR_KEYS) if allow_meta else [])
+            raise loc.error(path + (key,), f"unknown parameter '{key}' for {actor} (a {role})",
+                            _suggest(str(key), choices), key=True)
+        out[(actor, key)] = _parse_spec(loc, path + (key,), raw, known[key], facts, f"{actor}.{key}")
+    return out
+
+
+def load_facts(path: Path) -> dict[str, dict[str, Any]]:
+    """Seed facts by id from a facts file (``seeds/facts.yaml``)."""
+    loc = load_yaml(path)
+    facts = loc.data.get("facts") if isinstance(loc.data, dict) else None
+    if not isinstance(facts, list):
+        raise loc.error((), "a facts file needs a 'facts:' list", "see seeds/facts.yaml")
+    out: dict[str, dict[str, Any]] = {}
+    for i, fact in enumerate(facts):
+        if not isinstance(fact, dict) or "id" not in fact or "claim" not in fact:
+            raise loc.error(("facts", i), "each fact needs an 'id' and a 'claim'", "add them")
+        if fact["id"] in out:
+            raise loc.error(("facts", i, "id"), f"duplicate fact id '{fact['id']}'", "give each fact its own id")
+        out[str(fact["id"])] = fact
+    return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raises ScenarioError with file:line:col."""
+    loc = load_yaml(path)
+    data = loc.data
+    if not isinstance(data, dict):
+        raise loc.error((), "a scenario file must be a mapping of keys (name:, actors:, options: ...)",
+                        "see docs/scenarios.md for an example")
+    try:
+        top = _TopLevel.model_validate(data)
+    except ValidationError as exc:
+        _raise_pydantic(loc, (), exc)
+        raise
+    seeds_path = (Path(path).parent / top.seeds).resolve()
+    if not seeds_path.exists():
+        raise loc.error(("seeds",), f"seed facts file '{top.seeds}' not found",
+                        "point 'seeds:' at seeds/facts.yaml, relative to this file")
+    facts = load_facts(seeds_path)
+
+    actors: dict[str, Actor] = {}
+    base: dict[tuple[str, str], Spec] = {}
+    for name, body in top.actors.items():
+        apath = ("actors", name)
+        if not _NAME.match(str(name)):
+            raise loc.error(apath, f"actor name '{name}' is not a simple name",
+                            "use lower-case letters, digits and underscores", key=True)
+        role = body.get("role")
+        if role is None:
+            raise loc.error(apath, f"actor '{name}' has no role", "add 'role:' (one of " + ", ".join(ROLES) + ")")
+        if role not in ROLES:
+            raise loc.error(apath + ("role",), f"unknown role '{role}'", _suggest(str(role), ROLES))
+        for meta in ("label", "description"):
+            if meta in body and not isinstance(body[meta], str):
+                raise loc.error(apath + (meta,), f"{name}.{meta} must be text", "quote it")
+        actors[name] = Actor(name, role, str(body.get("label", name)), str(body.get("description", "")))
+        base.update(_parse_actor_params(loc, apath, body, role, facts, name, allow_meta=True))
+
+    for role in ("challenger", "defender"):
+        found = [a.name for a in actors.values() if a.role == role]
+        if len(found) != 1:
+            raise loc.error(("actors",), f"a scenario needs exactly one {role}, found {len(found)}",
+                            f"give exactly one actor 'role: {role}'")
+
+    constants: dict[str, Spec] = {}
+    for cname, raw in top.constants.items():
+        cpath = ("constants", cname)
+        if cname not in CONSTANTS:
+            raise loc.error(cpath, f"unknown constant '{cname}'", _suggest(str(cname), list(CONSTANTS)), key=True)
+        constants[cname] = _parse_spec(loc, cpath, raw, CONSTANTS[cname], facts, f"constants.{cname}")
+
+    options: dict[str, Option] = {}
+    for oname, body in top.options.items():
+        opath = ("options", oname)
+        if not isinstance(body, dict):
+            raise loc.error(opath, f"option '{oname}' must be a mapping", "give it 'description:' and 'actors:'")
+        try:
+            shape = _OptionShape.model_validate(body)
+        except ValidationError as exc:
+            _raise_pydantic(loc, opath, exc)
+            raise
+        changes: dict[tuple[str, str], Spec] = {}
+        for aname, params in shape.actors.items():
+            if aname not in actors:
+                raise loc.error(opath + ("actors", aname), f"option '{oname}' names an unknown actor '{aname}'",
+                                _suggest(str(aname), list(actors)), key=True)
+            changes.update(_parse_actor_params(loc, opath + ("actors", aname), params, actors[aname].role,
+                                               facts, aname, allow_meta=False))
+        options[oname] = Option(oname, shape.description, changes)
+    if top.baseline not in options:
+        raise loc.error(("baseline",), f"baseline '{top.baseline}' is not one of the options",
+                        _suggest(top.baseline, list(options)))
+
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return Scenario(
+        path=str(path), name=top.name, description=top.description, horizon_months=top.horizon_months,
+        worlds=top.worlds, seed=top.seed, actors=actors, base=base, constants=constants,
+        baseline=top.baseline, options=options, facts=facts, sha256=digest,
+    )

@@ -1,0 +1,202 @@
+"""Read a YAML file defensively and remember where every value came from.
+
+The loader refuses, before building any Python object, files that are too large, not
+UTF-8, too deeply nested, or that expand (through aliases) into too many nodes; it
+refuses duplicate keys. It returns plain dicts, lists and scalars together with a map
+from each value's path (a tuple of keys and indices) to its line and column, so that
+schema errors found later can point back into the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ScenarioError
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_NODES = 100_000
+
+try:  # the C parser is much faster for the pre-scan; fall back to pure Python
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class Located:
+    """Parsed YAML data plus the position (1-based line, column) of every value and key."""
+
+    file: str
+    data: Any
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_, key: bool = False) -> tuple[int, int]:
+        """Line and column of the deepest known prefix of ``path``."""
+        table = self.keys if key else self.values
+        known: Path_ = ()
+        for part in path:
+            candidate = known + (part,)
+            if candidate in self.values:
+                known = candidate
+        if key and known in self.keys:
+            return self.keys[known]
+        return table.get(known, self.values.get(known, (1, 1)))
+
+    def error(self, path: Path_, what: str, fix: str, key: bool = False) -> ScenarioError:
+        line, col = self.where(path, key=key)
+        return ScenarioError(self.file, line, col, what, fix)
+
+
+def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
+    """Read ``path`` as UTF-8 text, raising ScenarioError for every way that can fail."""
+    name = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(name, 1, 1, "no such file", "check the path and the current directory")
+    if p.is_dir():
+        raise ScenarioError(name, 1, 1, "is a directory, not a file", "name a .yaml file inside it")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise ScenarioError(
+            name, 1, 1, f"file is {size:,} bytes, over the limit of {max_bytes:,}",
+            "a scenario file is a few kilobytes; split it or check it is the right file",
+        )
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(name, 1, 1, f"cannot read file ({exc.strerror})", "check its permissions") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ScenarioError(
+            name, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            "save the file as UTF-8",
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def _prescan(name: str, text: str) -> None:
+    """Walk the event stream (no recursion, no objects) to refuse hostile structure."""
+    depth = 0
+    total = 0
+    # Each open collection accumulates the expanded size of its subtree, so that an
+    # alias costs what its anchor expands to: alias bombs are caught in linear time.
+    stack: list[tuple[str | None, int]] = []
+    anchored: dict[str, int] = {}
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            size = 0
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line, col = _mark(event.start_mark)
+                    raise ScenarioError(
+                        name, line, col, f"nesting deeper than {MAX_DEPTH} levels",
+                        "a scenario needs a handful of levels; flatten the structure",
+                    )
+                stack.append((event.anchor, 1))
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+                anchor, size = stack.pop()
+                if anchor:
+                    anchored[anchor] = size
+            elif isinstance(event, yaml.ScalarEvent):
+                size = 1
+                if event.anchor:
+                    anchored[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                size = anchored.get(event.anchor, 1)
+            else:
+                continue
+            if stack:
+                anchor, count = stack[-1]
+                stack[-1] = (anchor, count + size)
+            total += size
+            if total > MAX_NODES or size > MAX_NODES:
+                line, col = _mark(event.start_mark)
+                raise ScenarioError(
+                    name, line, col, f"document expands to more than {MAX_NODES:,} values (alias bomb?)",
+                    "remove the repeated aliases; write the values out",
+                )
+    except yaml.YAMLError as exc:
+        raise _syntax_error(name, exc) from None
+
+
+def _syntax_error(name: str, exc: yaml.YAMLError) -> ScenarioError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, col = _mark(mark)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    what = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    return ScenarioError(name, line, col, what, "fix the indentation, colons or quotes near here")
+
+
+def _construct(loc: Located, loader: Any, node: yaml.Node, path: Path_) -> Any:
+    loc.values[path] = _mark(node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                line, col = _mark(key_node.start_mark)
+                raise ScenarioError(loc.file, line, col, "a key must be a plain name", "write the key as text")
+            key = loader.construct_object(key_node)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                line, col = _mark(key_node.start_mark)
+                raise ScenarioError(loc.file, line, col, "merge keys ('<<') are not supported", "write the keys out")
+            if key in out:
+                line, col = _mark(key_node.start_mark)
+                first = loc.keys[path + (key,)]
+                raise ScenarioError(
+                    loc.file, line, col, f"duplicate key '{key}' (first at line {first[0]})",
+                    "keep one of the two entries",
+                )
+            loc.keys[path + (key,)] = _mark(key_node.start_mark)
+            out[key] = _construct(loc, loader, value_node, path + (key,))
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(loc, loader, item, path + (i,)) for i, item in enumerate(node.value)]
+    try:
+        return loader.construct_object(node)
+    except yaml.YAMLError as exc:
+        raise _syntax_error(loc.file, exc) from None
+
+
+def load_yaml(path: str | Path) -> Located:
+    """Load one YAML document from ``path`` with positions; ScenarioError on any problem."""
+    name = str(path)
+    text = read_text(path)
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise ScenarioError(name, 1, 1, "file is empty", "write a scenario (see docs/scenarios.md)")
+    _prescan(name, text)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        raise _syntax_error(name, exc) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise ScenarioError(name, 1, 1, "file is empty", "write a scenario (see docs/scenarios.md)")
+    loc = Located(file=name, data=None)
+    loc.data = _construct(loc, yaml.SafeLoader(""), node, ())
+    return loc
