@@ -7,6 +7,8 @@ at once) -> per-world outcomes -> summaries and paired comparisons -> tables and
 from .errors import GeosimError, ScenarioError, UsageError
 from .scenario import Scenario, load_scenario
 from .model import CeasefireModel
+from .api import run
+from .results import Results, load_results
 
-__all__ = ["CeasefireModel", "GeosimError", "Scenario", "ScenarioError", "UsageError", "load_scenario"]
+__all__ = ["CeasefireModel", "GeosimError", "Results", "load_results", "run", "Scenario", "ScenarioError", "UsageError", "load_scenario"]
 __version__ = "0.1.0"

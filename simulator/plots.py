@@ -1,0 +1,190 @@
+"""Figures from results: survival curves, outcome probabilities, paired differences, price.
+
+All figures are readable in greyscale (line styles and markers differ, not only colours)
+and are drawn from ``Results`` tables only; the model is never touched here.
+"""
+
+from __future__ import annotations
+
+from itertools import cycle
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from .results import Results
+
+STYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (5, 5))]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+GREYS = ["#000000", "#555555", "#1f4e99", "#8c2d04", "#2b7a3d", "#6a3d9a", "#999999", "#b15928"]
+MEASURE_LABELS = {
+    "agreed": "ceasefire agreed",
+    "hold_12": "holding at 12 months",
+    "hold_24": "holding at 24 months",
+    "hold_36": "holding at 36 months",
+    "hold_horizon": "holding at the horizon",
+    "direct_clash": "direct clash with a guarantor",
+}
+_PNG_META = {"Software": None}
+
+
+def _styles(n: int) -> list[dict[str, Any]]:
+    return [dict(linestyle=s, marker=m, color=c) for s, m, c, _ in zip(cycle(STYLES), cycle(MARKERS),
+                                                                      cycle(GREYS), range(n))]
+
+
+def _title(results: "Results", text: str) -> str:
+    m = results.manifest
+    return f"{text}\n{m.get('scenario', '')}: {m.get('worlds', 0):,} worlds, seed {m.get('seed', '')}"
+
+
+def plot_survival(results: "Results", ax: plt.Axes | None = None, options: list[str] | None = None) -> plt.Axes:
+    """Share of worlds whose ceasefire was agreed and still holds, by month, with 95% bands."""
+    ax = ax or plt.subplots(figsize=(8, 5))[1]
+    surv = results.survival
+    opts = options or list(dict.fromkeys(surv["option"]))
+    horizon = int(surv["month"].max())
+    every = max(1, horizon // 10)
+    for opt, style in zip(opts, _styles(len(opts))):
+        s = surv[surv["option"] == opt]
+        ax.fill_between(s["month"], s["lower"], s["upper"], step="post", color=style["color"], alpha=0.15,
+                        linewidth=0)
+        ax.step(s["month"], s["survival"], where="post", label=opt, linestyle=style["linestyle"],
+                color=style["color"], linewidth=1.8)
+        ax.plot(s["month"].iloc[::every], s["survival"].iloc[::every], linestyle="none", marker=style["marker"],
+                color=style["color"], markersize=5)
+    ax.set_xlabel("months since the ceasefire")
+    ax.set_ylabel("probability the ceasefire holds")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, horizon)
+    ax.grid(alpha=0.3)
+    ax.legend(title="option (marker every %d months)" % every, fontsize=8, title_fontsize=8)
+    ax.set_title(_title(results, "Ceasefire survival by option (shaded: 95% interval)"), fontsize=10)
+    return ax
+
+
+def plot_probabilities(results: "Results", ax: plt.Axes | None = None) -> plt.Axes:
+    """Probability of holding at 12, 24, 36 months and of a direct clash, per option, with intervals."""
+    ax = ax or plt.subplots(figsize=(9, 5))[1]
+    s = results.summary
+    measures = [c for c in ("p_hold_12", "p_hold_24", "p_hold_36", "p_hold_horizon", "p_direct_clash")
+                if c in s and s[c].notna().any()]
+    labels = {"p_hold_12": "holds 12 months", "p_hold_24": "holds 24 months", "p_hold_36": "holds 36 months",
+              "p_hold_horizon": "holds to horizon", "p_direct_clash": "direct clash"}
+    y = np.arange(len(s))
+    height = 0.8 / len(measures)
+    hatches = ["", "//", "..", "xx", "\\\\"]
+    for k, (col, style) in enumerate(zip(measures, _styles(len(measures)))):
+        pos = y + (k - (len(measures) - 1) / 2) * height
+        err = np.vstack([s[col] - s[f"{col}_lo"], s[f"{col}_hi"] - s[col]])
+        ax.barh(pos, s[col], height=height * 0.9, color=style["color"], alpha=0.35 + 0.1 * k,
+                hatch=hatches[k % len(hatches)], edgecolor="black", linewidth=0.5, label=labels[col])
+        ax.errorbar(s[col], pos, xerr=err, fmt="none", ecolor="black", capsize=2, linewidth=1)
+    ax.set_yticks(y, s["option"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability (bars: estimate; whiskers: 95% interval)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(_title(results, "Outcome probabilities by option"), fontsize=10)
+    return ax
+
+
+def plot_differences(results: "Results", baseline: str | None = None, ax: plt.Axes | None = None,
+                     measures: tuple[str, ...] = ("hold_12", "hold_24", "hold_36", "hold_horizon", "direct_clash")
+                     ) -> plt.Axes:
+    """Forest plot: paired difference of each option from the baseline, in percentage points."""
+    ax = ax or plt.subplots(figsize=(9, 6))[1]
+    d = results.compare(baseline)
+    d = d[d["measure"].isin(measures) & (d["option"] != d["baseline"]) & d["difference"].notna()]
+    base = baseline or results.baseline
+    opts = list(dict.fromkeys(d["option"]))
+    row = 0
+    ticks, labels = [], []
+    for opt in opts:
+        for measure, style in zip(measures, _styles(len(measures))):
+            r = d[(d["option"] == opt) & (d["measure"] == measure)]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            ax.errorbar(100 * r["difference"], row, xerr=[[100 * (r["difference"] - r["lower"])],
+                                                          [100 * (r["upper"] - r["difference"])]],
+                        fmt=style["marker"], color=style["color"], capsize=3,
+                        label=MEASURE_LABELS.get(measure, measure) if opt == opts[0] else None)
+            ticks.append(row)
+            labels.append(f"{opt}: {MEASURE_LABELS.get(measure, measure)}")
+            row += 1
+        row += 0.6
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(ticks, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"difference from {base}, percentage points (paired by world; 95% interval)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(_title(results, f"Paired differences from the baseline ({base})"), fontsize=10)
+    return ax
+
+
+def plot_price(results: "Results", ax: plt.Axes | None = None, stability: str = "p_hold_36") -> plt.Axes:
+    """Price against stability: aid and troops (marker size) and direct-clash risk against holding."""
+    ax = ax or plt.subplots(figsize=(8, 5.5))[1]
+    s = results.summary
+    col = stability if s[stability].notna().any() else "p_hold_horizon"
+    troops = s["mean_troops"].fillna(0)
+    sizes = 40 + 260 * troops / max(1.0, troops.max())
+    for (_, r), style, size in zip(s.iterrows(), _styles(len(s)), sizes):
+        ax.errorbar(r["p_direct_clash"], r[col], xerr=[[r["p_direct_clash"] - r["p_direct_clash_lo"]],
+                                                      [r["p_direct_clash_hi"] - r["p_direct_clash"]]],
+                    yerr=[[r[col] - r[f"{col}_lo"]], [r[f"{col}_hi"] - r[col]]], fmt="none", ecolor="grey",
+                    capsize=2, linewidth=0.8)
+        ax.scatter(r["p_direct_clash"], r[col], s=size, marker=style["marker"], facecolor="white",
+                   edgecolor=style["color"], linewidth=1.6, zorder=3,
+                   label=f"{r['option']} (aid {r['mean_aid_bn']:.0f}bn, troops {r['mean_troops']:,.0f})")
+    ax.set_xlabel("probability of a direct clash between a guarantor and the challenger")
+    ax.set_ylabel(f"probability the ceasefire holds ({col.replace('p_hold_', '')} months)".replace(
+        "(horizon months)", "(to the horizon)"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, title="option (mean aid per world; marker size: troops)", title_fontsize=7)
+    ax.set_title(_title(results, "Price against stability"), fontsize=10)
+    return ax
+
+
+def save_figures(results: "Results", directory: Path) -> list[Path]:
+    """Write survival.png, probabilities.png, differences.png and price.png into ``directory``."""
+    out = []
+    for name, draw in (("survival", plot_survival), ("probabilities", plot_probabilities),
+                       ("differences", plot_differences), ("price", plot_price)):
+        fig = Figure(figsize=(9, 6))  # no pyplot: works with any backend, leaks no figures
+        draw(results, ax=fig.subplots())
+        fig.tight_layout()
+        path = Path(directory) / f"{name}.png"
+        fig.savefig(path, dpi=110, metadata=_PNG_META)
+        out.append(path)
+    return out
+
+
+def summary_table(results: "Results") -> str:
+    """A readable text table of the main figures (percentages with 95% intervals)."""
+    s = results.summary
+    horizon = results.manifest.get("horizon_months", "")
+
+    def pct(r: pd.Series, col: str) -> str:
+        if pd.isna(r[col]):
+            return "n/a"
+        return f"{100 * r[col]:4.1f} ({100 * r[col + '_lo']:.1f}-{100 * r[col + '_hi']:.1f})"
+
+    rows = []
+    for _, r in s.iterrows():
+        median = r["median_months_to_collapse"]
+        rows.append({
+            "option": r["option"], "agreed %": pct(r, "p_agreed"), "holds 12m %": pct(r, "p_hold_12"),
+            "holds 24m %": pct(r, "p_hold_24"), "holds 36m %": pct(r, "p_hold_36"),
+            f"holds {horizon}m %": pct(r, "p_hold_horizon"),
+            "median months": f"> {horizon}" if pd.isna(median) else f"{median:.0f}",
+            "clash %": pct(r, "p_direct_clash"), "aid bn": f"{r['mean_aid_bn']:.0f}",
+            "troops": f"{r['mean_troops']:,.0f}",
+        })
+    return pd.DataFrame(rows).to_string(index=False)
