@@ -188,3 +188,22 @@ def summary_table(results: "Results") -> str:
             "troops": f"{r['mean_troops']:,.0f}",
         })
     return pd.DataFrame(rows).to_string(index=False)
+
+
+def plot_sweep(table: pd.DataFrame, measure: str = "p_hold_36", ax: plt.Axes | None = None,
+               xlabel: str | None = None, baseline: float | None = None) -> plt.Axes:
+    """A lever's values against the probability ``measure``, with 95% intervals (from ``sweep``)."""
+    ax = ax or plt.subplots(figsize=(7, 4.5))[1]
+    x = pd.to_numeric(table["value"].astype(float))
+    y, lo, hi = table[measure], table[f"{measure}_lo"], table[f"{measure}_hi"]
+    ax.fill_between(x, lo, hi, color="#999999", alpha=0.35, linewidth=0, label="95% interval")
+    ax.plot(x, y, color="black", marker="o", linewidth=1.6, label=measure.replace("p_hold_", "holds ") + " months")
+    if baseline is not None:
+        ax.axhline(baseline, color="black", linestyle=":", linewidth=1, label="baseline option")
+    ax.set_xlabel(xlabel or str(table["parameter"].iloc[0]))
+    ax.set_ylabel("probability the ceasefire holds")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"What if: {table['parameter'].iloc[0]}", fontsize=10)
+    return ax
