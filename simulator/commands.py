@@ -9,9 +9,11 @@ from typing import Any, Callable
 from .errors import UsageError
 
 
-def _split_options(values: list[str] | None) -> list[str] | None:
+def _split_options(values: list[str] | str | None) -> list[str] | None:
     if not values:
         return None
+    if isinstance(values, str):
+        values = [values]
     out: list[str] = []
     for v in values:
         out += [s.strip() for s in v.split(",") if s.strip()]

@@ -44,8 +44,8 @@ def _select(scenarios: list[Scenario], wanted: Sequence[str] | None) -> list[tup
         if not matches:
             known = ", ".join(label(i, o) for i, sc in enumerate(scenarios) for o in sc.options)
             raise UsageError(f"no option '{name}' in the files given; known: {known}")
-        out += [(sc, opt, label(i, opt)) for i, sc in matches]
-    return list(dict.fromkeys(out))
+        out += [(sc, opt, label(i, opt)) for i, sc in matches if label(i, opt) not in {o[2] for o in out}]
+    return out
 
 
 def compare_files(files: Sequence[str | Path], options: Sequence[str] | None = None, worlds: int | None = None,
