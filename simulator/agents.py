@@ -107,7 +107,12 @@ class Patron(Guarantor):
         return np.minimum(1.0, self.p["commitment"] + self.p["backstop_commitment"] * backed)
 
     def offered_commitment(self) -> Any:
-        offered = any(np.any(np.asarray(f.p["troops_offered"]) > 0) for f in self.model.forces)
+        # A force is on offer per world: where some contributor offers troops in *that* world.
+        # (A block-wide any() here made one world's signing depend on the other worlds run
+        # with it whenever troops_offered is drawn, breaking worlds=1 == world i.)
+        offered = np.zeros(self.model.n_worlds, bool)
+        for f in self.model.forces:
+            offered |= np.asarray(f.p["troops_offered"]) > 0
         backed = np.asarray(self.p["backstop"], bool) & offered
         return np.minimum(1.0, self.p["commitment"] + self.p["backstop_commitment"] * backed)
 
@@ -228,7 +233,10 @@ class Alliance(Guarantor):
     def step(self) -> None:
         """At the accession month the defender joins, unless a member vetoed: then the bid lapses."""
         due = self.pending & (self.model.month >= self.accession_due)
-        joins = due & ~self.vetoed
+        # Only a defender still at peace joins: no accession is recorded in a world whose
+        # ceasefire has already collapsed (it also made accession_month depend on whether the
+        # block of worlds was still running, breaking worlds=1 == world i).
+        joins = due & ~self.vetoed & self.model.alive
         self.member |= joins
         self.accession_month[joins] = self.model.month
         self.pending &= ~due

@@ -13,7 +13,7 @@ That gives, by construction:
 
 How the numbers are made: ``numpy.random.SeedSequence`` turns (seed, channel) into a
 64-bit key (the channel name is hashed with SHA-256 into the sequence's entropy). The
-uniform for (world, month) is the SplitMix64 output function applied to
+uniform for (world, month) is the SplitMix64 output function (its top 52 bits, plus one half, over 2**52) applied to
 ``key + counter * golden_gamma`` with ``counter = world * 2**16 + month``: exactly the
 SplitMix64 generator's stream seeded at ``key`` and read at position ``counter``, a
 counter-based generator that numpy arrays evaluate for all worlds at once.
@@ -29,10 +29,10 @@ import numpy as np
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_S30, _S27, _S31, _S12 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(12)
 MONTH_BITS = 16
 MAX_MONTHS = 2**MONTH_BITS - 1  # months 0 .. 65534
-_TWO53 = float(2**53)
+_TWO52 = float(2**52)
 _MASK = 2**64 - 1
 
 
@@ -67,5 +67,6 @@ class Streams:
             raise ValueError(f"month {month} outside 0..{MAX_MONTHS}")
         # scalar part in Python integers (mod 2**64) so numpy never warns about wrap-around
         base = np.uint64((int(channel_key(self.seed, channel)) + month * int(_GAMMA)) & _MASK)
-        bits = _splitmix(self._world_term + base) >> _S11
-        return (bits.astype(np.float64) + 0.5) / _TWO53
+        # 52 bits plus a half: exactly representable, strictly inside (0, 1)
+        bits = _splitmix(self._world_term + base) >> _S12
+        return (bits.astype(np.float64) + 0.5) / _TWO52
