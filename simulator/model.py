@@ -264,23 +264,24 @@ class CeasefireModel(mesa.Model):
 
     def _trace_month(self) -> None:
         k = min(self._record, self.n_worlds)
-        for w in range(k):
-            row: dict[str, Any] = {
-                "world": int(self.world_ids[w]), "month": self.month, "holding": bool(self.alive[w]),
-                "tension": float(self.tension[w]), "hazard": float(self.challenger.last_hazard[w]),
-                "probes": int(self.probes[w]), "answered": int(self.answered[w]),
-                "incidents": int(self.incidents[w]),
-                "defender_capability": float(self.defender.capability[w]),
-                "challenger_capability": float(self.challenger.capability[w]),
-                "window_open": bool(self.window_open()[w]),
-                "aid_bn": float(self.aid_this_month[w]),
-            }
-            for g in self.guarantors:
-                row[f"credibility_{g.name}"] = float(self.challenger.believed_resolve(g)[w])
-                row[f"commitment_{g.name}"] = float(g.commitment()[w])
-            for f in self.forces:
-                row[f"troops_{f.name}"] = float(f.deployed[w])
-            self._trace.append(row)
+        first = slice(0, k)
+        # Evaluate each quantity once for the recorded worlds, then split it into rows.
+        columns: dict[str, np.ndarray] = {
+            "world": self.world_ids[first], "month": np.full(k, self.month), "holding": self.alive[first],
+            "tension": self.tension[first], "hazard": self.challenger.last_hazard[first],
+            "probes": self.probes[first], "answered": self.answered[first], "incidents": self.incidents[first],
+            "defender_capability": self.defender.capability[first],
+            "challenger_capability": self.challenger.capability[first],
+            "window_open": self.window_open()[first], "aid_bn": self.aid_this_month[first],
+        }
+        for g in self.guarantors:
+            columns[f"credibility_{g.name}"] = self.challenger.believed_resolve(g)[first]
+            columns[f"commitment_{g.name}"] = np.broadcast_to(g.commitment(), (self.n_worlds,))[first]
+        for f in self.forces:
+            columns[f"troops_{f.name}"] = f.deployed[first]
+        names = list(columns)
+        for i in range(k):
+            self._trace.append({name: columns[name][i].item() for name in names})
 
     def trace(self) -> pd.DataFrame:
         """Month-by-month state of the recorded worlds (``record_worlds``)."""
