@@ -31,7 +31,7 @@ _SOURCE_SPLIT = re.compile(r";\s*(?=(?:seed|cite|judgement|calibrated)\s*:)")
 class _TopLevel(BaseModel):
     """The shape of a scenario file; actor and option bodies are checked by role below."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # strict: `worlds: true` is not 1 world
     name: str = Field(min_length=1)
     description: str = ""
     horizon_months: int = Field(gt=0, le=1200)
@@ -62,7 +62,8 @@ class Parameter:
 
     @property
     def source(self) -> str:
-        return self.spec.source or self.definition.source
+        # defaults carry the registry's source; a value set in the file without one has none
+        return self.spec.source or "(no source given)"
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
     hint = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     if hint:
         return f"did you mean '{hint[0]}'?"
-    return "known keys: " + ", ".join(choices)
+    return "choose one of: " + ", ".join(choices)
 
 
 _TYPE_FIX = {
@@ -168,33 +169,79 @@ _TYPE_FIX = {
 }
 
 
-def _raise_pydantic(loc: Located, base: tuple[Any, ...], exc: ValidationError) -> None:
-    err = exc.errors(include_url=False)[0]
-    path = base + tuple(p for p in err["loc"] if not (isinstance(p, str) and p in DIST_NAMES + ("Fixed",)))
+_UNION_PARTS = DIST_NAMES + ("Fixed",)
+_SCALAR_PARTS = ("float", "bool", "int", "str")  # pydantic names the member of a union that failed
+
+
+def _raise_pydantic(loc: Located, base: tuple[Any, ...], exc: ValidationError,
+                    what: str | None = None, fields: list[str] | None = None) -> None:
+    errors = exc.errors(include_url=False)
+    # A misspelt key also leaves a required key missing: report the misspelling first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    parts = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_PARTS)]
+    if parts and parts[-1] in _SCALAR_PARTS:
+        parts.pop()
+    path = base + tuple(parts)
     kind = err["type"]
     field_name = str(path[-1]) if path else "file"
+    # Name the value as the user would: "us.resolve.a" for a parameter, "actors.ukraine" at top level.
+    rest = ".".join(str(p) for p in parts)
+    label = (what + ("." + rest if rest else "")) if what else ".".join(str(p) for p in path) or "file"
+    prefix = f"{what}: " if what else ""
     if kind == "extra_forbidden":
         parent = path[:-1]
-        raise loc.error(path, f"unknown key '{field_name}'", _known_keys_fix(field_name, parent, base, err),
-                        key=True)
+        raise loc.error(path, f"{prefix}unknown key '{field_name}'",
+                        _known_keys_fix(field_name, parent, base, err, fields), key=True)
     if kind == "missing":
-        raise loc.error(path[:-1], f"missing required key '{field_name}'", f"add '{field_name}:'")
+        raise loc.error(path[:-1], f"{prefix}missing required key '{field_name}'", f"add '{field_name}:'")
     if kind == "union_tag_invalid":
         got = err.get("input", {}).get("dist") if isinstance(err.get("input"), dict) else None
-        raise loc.error(path + ("dist",), f"unknown distribution '{got}'", _suggest(str(got), DIST_NAMES))
+        raise loc.error(path + ("dist",), f"{prefix}unknown distribution '{got}'", _suggest(str(got), DIST_NAMES))
     msg = err["msg"].removeprefix("Value error, ")
     fix = _TYPE_FIX.get(kind, "see docs/scenarios.md for the allowed values")
     if kind == "value_error":
         fix = "put the bounds in order" if ("above" in msg or "not below" in msg or "<=" in msg) else fix
-    raise loc.error(path, f"{field_name}: {msg}", fix)
+        culprit = _culprit(msg, err.get("input"))
+        if culprit:  # point at the field at fault, not at the start of the mapping
+            path = path + (culprit,)
+        if culprit == "weights":
+            fix = "give one weight per value, none negative and not all zero"
+        raise loc.error(path, f"{label}: {msg}", fix)
+    if msg.startswith("Input "):
+        got = err.get("input")
+        shown = f" (got {got!r})" if isinstance(got, (str, int, float, type(None))) and len(repr(got)) < 40 else ""
+        raise loc.error(path, f"{label} {msg.removeprefix('Input ')}{shown}", fix)
+    raise loc.error(path, f"{label}: {msg}", fix)
 
 
-def _known_keys_fix(word: str, parent: tuple[Any, ...], base: tuple[Any, ...], err: dict[str, Any]) -> str:
+def _culprit(msg: str, raw: Any) -> str | None:
+    """Which field of a distribution a cross-field check (bounds, weights) blames."""
+    if not isinstance(raw, dict):
+        return None
+    if msg.startswith("low ("):
+        field = "low"
+    elif msg.startswith("need low <= mode <= high"):
+        try:
+            field = "low" if float(raw["low"]) > float(raw["high"]) else "mode"
+        except (KeyError, TypeError, ValueError):
+            field = "low"
+    elif msg.startswith("low equals high"):
+        field = "high"
+    elif "weights" in msg:
+        field = "weights"
+    else:
+        return None
+    return field if field in raw else None
+
+
+def _known_keys_fix(word: str, parent: tuple[Any, ...], base: tuple[Any, ...], err: dict[str, Any],
+                    fields: list[str] | None = None) -> str:
     if parent == ():
         return _suggest(word, list(_TopLevel.model_fields))
     if len(parent) == 2 and parent[0] == "options":
         return _suggest(word, list(_OptionShape.model_fields))
-    # a distribution's fields
+    if fields:  # the fields of this distribution (or of {value, source})
+        return _suggest(word, fields)
     return _suggest(word, ["dist", "low", "high", "mean", "sd", "mode", "a", "b", "median", "sigma",
                            "values", "weights", "value", "source"])
 
@@ -229,7 +276,8 @@ def _parse_spec(loc: Located, path: tuple[Any, ...], raw: Any, pdef: ParamDef,
     if isinstance(raw, (bool, int, float)):
         raw = {"value": raw}
     if not isinstance(raw, dict):
-        raise loc.error(path, f"{what}: expected a value or a mapping, got {type(raw).__name__}",
+        got = {str: f"text '{raw}'", type(None): "nothing", list: "a list"}.get(type(raw), type(raw).__name__)
+        raise loc.error(path, f"{what}: expected a number, true/false or a mapping, got {got}",
                         "write a number, true/false, {value: ..., source: ...} or {dist: ..., ...}")
     if "dist" in raw and "value" in raw:
         raise loc.error(path, f"{what}: both 'dist' and 'value' given", "keep one of them")
@@ -246,7 +294,7 @@ def _parse_spec(loc: Located, path: tuple[Any, ...], raw: Any, pdef: ParamDef,
     try:
         spec: Spec = model.model_validate(raw)
     except ValidationError as exc:
-        _raise_pydantic(loc, path, exc)
+        _raise_pydantic(loc, path, exc, what, list(model.model_fields))
         raise  # unreachable
     _check_value(loc, path, spec, pdef, what)
     _check_source(loc, path, spec.source, facts)
@@ -260,23 +308,35 @@ def _check_value(loc: Located, path: tuple[Any, ...], spec: Spec, pdef: ParamDef
         if vals is None or not all(isinstance(v, bool) for v in vals):
             raise loc.error(value_path, f"{what} is true or false", "write true or false (or a choice of them)")
         return
-    if isinstance(spec, Fixed) and isinstance(spec.value, bool):
+    if any(isinstance(v, bool) for v in ([spec.value] if isinstance(spec, Fixed) else getattr(spec, "values", []))):
         raise loc.error(value_path, f"{what} is a number, not true/false", "write a number")
     lo, hi = spec.support()
     blo, bhi = pdef.bounds()
+    lo_path, hi_path = _end_path(path, spec, "low"), _end_path(path, spec, "high")
     if pdef.kind == "prob":
         if lo < 0 or hi > 1:
             shown = f"{lo:g}" if lo < 0 else f"{hi:g}"
-            raise loc.error(value_path, f"{what} is a probability but {shown} is outside 0..1",
+            raise loc.error(lo_path if lo < 0 else hi_path, f"{what} is a probability but {shown} is outside 0..1",
                             "use a value between 0 and 1 (a beta or truncnormal keeps draws inside)")
         return
     if blo is not None and lo < blo:
         noun = "troops" if "troops" in pdef.name else "aid" if "aid" in pdef.name else "value"
-        raise loc.error(value_path, f"{what} cannot be below {blo:g} (got {noun} {lo:g})",
+        got = (f"{noun} {lo:g}" if lo > float("-inf")
+               else f"a {getattr(spec, 'dist', '')} distribution, which has no lower limit")
+        raise loc.error(lo_path, f"{what} cannot be below {blo:g} (got {got})",
                         f"use a value of at least {blo:g} (a lognormal or truncnormal keeps draws inside)")
     if bhi is not None and hi > bhi:
-        raise loc.error(value_path, f"{what} cannot be above {bhi:g} (got {hi:g})",
+        raise loc.error(hi_path, f"{what} cannot be above {bhi:g} (got {hi:g})",
                         f"use a value of at most {bhi:g}")
+
+
+def _end_path(path: tuple[Any, ...], spec: Spec, end: str) -> tuple[Any, ...]:
+    """Where in the file the low or high end of a value's range is written."""
+    if isinstance(spec, Fixed):
+        return path + ("value",)
+    if end in type(spec).model_fields:
+        return path + (end,)  # where() falls back to the mapping if the field was left out
+    return path + (("values",) if "values" in type(spec).model_fields else ())
 
 
 def _parse_actor_params(loc: Located, path: tuple[Any, ...], body: dict[str, Any], role: Role,
@@ -350,7 +410,7 @@ def load_scenario(path: str | Path) -> Scenario:
         found = [a.name for a in actors.values() if a.role == role]
         if len(found) != 1:
             raise loc.error(("actors",), f"a scenario needs exactly one {role}, found {len(found)}",
-                            f"give exactly one actor 'role: {role}'")
+                            f"give exactly one actor 'role: {role}'", key=True)
 
     constants: dict[str, Spec] = {}
     for cname, raw in top.constants.items():

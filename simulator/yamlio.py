@@ -92,7 +92,7 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
     return text
 
 
-def _prescan(name: str, text: str) -> None:
+def _prescan(name: str, text: str, loader: type = _Loader) -> None:
     """Walk the event stream (no recursion, no objects) to refuse hostile structure."""
     depth = 0
     total = 0
@@ -101,7 +101,7 @@ def _prescan(name: str, text: str) -> None:
     stack: list[tuple[str | None, int]] = []
     anchored: dict[str, int] = {}
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=loader):
             size = 0
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
@@ -112,24 +112,26 @@ def _prescan(name: str, text: str) -> None:
                         "a scenario needs a handful of levels; flatten the structure",
                     )
                 stack.append((event.anchor, 1))
+                total += 1  # the collection itself; its items count as they come
                 continue
+            new = 0  # values not counted before (an end event's items were counted already)
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
                 anchor, size = stack.pop()
                 if anchor:
                     anchored[anchor] = size
             elif isinstance(event, yaml.ScalarEvent):
-                size = 1
+                size = new = 1
                 if event.anchor:
                     anchored[event.anchor] = 1
             elif isinstance(event, yaml.AliasEvent):
-                size = anchored.get(event.anchor, 1)
+                size = new = anchored.get(event.anchor, 1)
             else:
                 continue
             if stack:
                 anchor, count = stack[-1]
                 stack[-1] = (anchor, count + size)
-            total += size
+            total += new
             if total > MAX_NODES or size > MAX_NODES:
                 line, col = _mark(event.start_mark)
                 raise ScenarioError(
@@ -137,16 +139,58 @@ def _prescan(name: str, text: str) -> None:
                     "remove the repeated aliases; write the values out",
                 )
     except yaml.YAMLError as exc:
-        raise _syntax_error(name, exc) from None
+        if loader is not yaml.SafeLoader and "maximum nesting depth" in str(getattr(exc, "problem", "")):
+            # libyaml gives up at 1,000 levels while scanning ahead, before we see the
+            # events; the pure-Python parser finds where the nesting passes our limit.
+            _prescan(name, text, yaml.SafeLoader)
+        raise _syntax_error(name, exc, text) from None
 
 
-def _syntax_error(name: str, exc: yaml.YAMLError) -> ScenarioError:
+# For these, the parser notices the mistake lines later (an unclosed quote or bracket, a
+# key without its colon) but the context mark is where the mistake is.
+_CONTEXT_FIRST = ("while scanning a simple key", "while scanning a quoted scalar", "while parsing a flow")
+
+
+def _syntax_error(name: str, exc: yaml.YAMLError, text: str | None = None) -> ScenarioError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line, col = _mark(mark)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context.startswith(_CONTEXT_FIRST) and context_mark is not None:
+        mark = context_mark
+    line, col = _mark(mark)
+    if text is not None:
+        lines = text.splitlines()
+        if line <= len(lines) and lines[line - 1][col - 1:col] == "\t":
+            return ScenarioError(name, line, col, "YAML syntax error: a tab character where YAML needs spaces",
+                                 "indent with spaces, not tabs")
+        runaway = _runaway_quote(text, line)
+        if runaway is not None:  # a quote left open swallows the lines up to the next quote
+            start, end = runaway
+            return ScenarioError(name, start[0], start[1],
+                                 f"YAML syntax error: quoted text runs on from here to line {end}",
+                                 "close the quote on this line")
     what = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     return ScenarioError(name, line, col, what, "fix the indentation, colons or quotes near here")
+
+
+def _runaway_quote(text: str, line: int) -> tuple[tuple[int, int], int] | None:
+    """Where a quoted scalar that spans lines and ends on ``line`` (the error's) starts."""
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if token.start_mark.line + 1 > line:
+                break
+            if (isinstance(token, yaml.ScalarToken) and token.style in ('"', "'")
+                    and token.start_mark.line < token.end_mark.line == line - 1):
+                found = (_mark(token.start_mark), line)
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+_KIND = {"bool": "true/false", "NoneType": "null", "int": "a number", "float": "a number",
+         "date": "a date", "datetime": "a date"}
 
 
 def _construct(loc: Located, loader: Any, node: yaml.Node, path: Path_) -> Any:
@@ -157,10 +201,17 @@ def _construct(loc: Located, loader: Any, node: yaml.Node, path: Path_) -> Any:
             if not isinstance(key_node, yaml.ScalarNode):
                 line, col = _mark(key_node.start_mark)
                 raise ScenarioError(loc.file, line, col, "a key must be a plain name", "write the key as text")
-            key = loader.construct_object(key_node)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 line, col = _mark(key_node.start_mark)
                 raise ScenarioError(loc.file, line, col, "merge keys ('<<') are not supported", "write the keys out")
+            key = _scalar(loc, loader, key_node)
+            if not isinstance(key, str):
+                line, col = _mark(key_node.start_mark)
+                kind = _KIND.get(type(key).__name__, "a value")
+                raise ScenarioError(
+                    loc.file, line, col, f"key '{key_node.value}' is read as {kind}, not as a name",
+                    f"quote it (\"{key_node.value}\":) or choose another name",
+                )
             if key in out:
                 line, col = _mark(key_node.start_mark)
                 first = loc.keys[path + (key,)]
@@ -173,10 +224,20 @@ def _construct(loc: Located, loader: Any, node: yaml.Node, path: Path_) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loc, loader, item, path + (i,)) for i, item in enumerate(node.value)]
+    return _scalar(loc, loader, node)
+
+
+def _scalar(loc: Located, loader: Any, node: yaml.Node) -> Any:
     try:
         return loader.construct_object(node)
-    except yaml.YAMLError as exc:
-        raise _syntax_error(loc.file, exc) from None
+    except yaml.constructor.ConstructorError as exc:
+        line, col = _mark(node.start_mark)
+        raise ScenarioError(loc.file, line, col, f"unsupported YAML value: {exc.problem}",
+                            "write plain text, a number or true/false, without '!!' tags") from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date like 2025-13-45
+        line, col = _mark(node.start_mark)
+        raise ScenarioError(loc.file, line, col, f"cannot read '{node.value}' ({exc})",
+                            "quote it if it is text") from None
 
 
 def load_yaml(path: str | Path) -> Located:
@@ -192,7 +253,7 @@ def load_yaml(path: str | Path) -> Located:
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
-        raise _syntax_error(name, exc) from None
+        raise _syntax_error(name, exc, text) from None
     finally:
         loader.dispose()
     if node is None:
