@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
 
 
 class _Base(BaseModel):
@@ -74,6 +73,8 @@ class Normal(_Base):
         return (-np.inf, np.inf)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats  # imported on first draw: validating a file needs no SciPy
+
         return stats.norm.ppf(u, loc=self.mean, scale=self.sd)
 
     def describe(self) -> str:
@@ -97,6 +98,8 @@ class TruncNormal(_Base):
         return (self.low, self.high)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
         return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
 
@@ -122,6 +125,8 @@ class Triangular(_Base):
         return (self.low, self.high)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
         scale = self.high - self.low
         return stats.triang.ppf(u, (self.mode - self.low) / scale, loc=self.low, scale=scale)
 
@@ -146,6 +151,8 @@ class Beta(_Base):
         return (self.low, self.high)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats  # imported on first draw: validating a file needs no SciPy
+
         return stats.beta.ppf(u, self.a, self.b, loc=self.low, scale=self.high - self.low)
 
     def describe(self) -> str:
@@ -162,6 +169,8 @@ class LogNormal(_Base):
         return (0.0, np.inf)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats  # imported on first draw: validating a file needs no SciPy
+
         return stats.lognorm.ppf(u, self.sigma, scale=self.median)
 
     def describe(self) -> str:
