@@ -28,6 +28,22 @@ class _Base(BaseModel):
         raise NotImplementedError
 
 
+class _Bounded(_Base):
+    """A distribution on a finite interval ``low < high`` (fields declared by the subclass)."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> "_Bounded":
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low:g}) is not below high ({self.high:g})")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
 class Fixed(_Base):
     """A plain value with a source: ``{value: 30000, source: ...}``."""
 
@@ -81,21 +97,12 @@ class Normal(_Base):
         return f"normal(mean {self.mean:g}, sd {self.sd:g})"
 
 
-class TruncNormal(_Base):
+class TruncNormal(_Bounded):
     dist: Literal["truncnormal"]
     mean: float
     sd: float = Field(gt=0)
     low: float
     high: float
-
-    @model_validator(mode="after")
-    def _order(self) -> "TruncNormal":
-        if self.low >= self.high:
-            raise ValueError(f"low ({self.low:g}) is not below high ({self.high:g})")
-        return self
-
-    def support(self) -> tuple[float, float]:
-        return (self.low, self.high)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         from scipy import stats
@@ -134,21 +141,12 @@ class Triangular(_Base):
         return f"triangular({self.low:g}, {self.mode:g}, {self.high:g})"
 
 
-class Beta(_Base):
+class Beta(_Bounded):
     dist: Literal["beta"]
     a: float = Field(gt=0)
     b: float = Field(gt=0)
     low: float = 0.0
     high: float = 1.0
-
-    @model_validator(mode="after")
-    def _order(self) -> "Beta":
-        if self.low >= self.high:
-            raise ValueError(f"low ({self.low:g}) is not below high ({self.high:g})")
-        return self
-
-    def support(self) -> tuple[float, float]:
-        return (self.low, self.high)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         from scipy import stats  # imported on first draw: validating a file needs no SciPy
