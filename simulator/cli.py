@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_more(sub: argparse._SubParsersAction) -> None:
     """Commands defined in other modules register here (run, compare, plot, validate ...)."""
-    for module_name in ("simulator.commands",):
+    for module_name in ("simulator.commands", "simulator.validation_commands"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

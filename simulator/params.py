@@ -178,21 +178,28 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
     ]},
 }
 
+_CALIBRATED = (
+    "calibrated: geosim calibrate --worlds 400 (seed 20251130): maximum likelihood of the 13 historical "
+    "ceasefires in data/historical_ceasefires.csv on a generic base world, with Fortna (2004) "
+    "no-peacekeeper survival at 1 and 5 years and peacekeeping hazard ratio as penalties, weak prior "
+    "(docs/validation.md)"
+)
+
 # Model constants shared by all actors: the mechanisms' strengths. Calibrated (see
 # docs/validation.md); scenarios may override them under `constants:`.
 CONSTANTS: dict[str, ParamDef] = {d.name: d for d in [
-    _p("hazard_intercept", "real", -4.8, "log-odds of restarting the war in a month when gains equal costs",
-       "calibrated: Ukraine baseline against Fortna (2004) no-peacekeeper survival 0.61, 0.55, 0.39 at 1, 2, 5 years", low=-20, high=5),
-    _p("hazard_exponent", "real", 1.5, "how sharply the ratio of expected gains to costs moves the hazard",
-       "calibrated: Fortna (2004) spread of durations", low=0.0, high=10),
-    _p("tension_weight", "real", 3.5, "log-odds added per unit of tension",
-       "calibrated: with the intercept and decay, to Fortna (2004) no-peacekeeper survival at 1, 2 and 5 years",
+    _p("hazard_intercept", "real", -5.98, "log-odds of restarting the war in a month when gains equal costs",
+       (_CALIBRATED + "; sets the level of the hazard (was -4.8, hand-tuned to the Ukraine baseline)"), low=-20, high=5),
+    _p("hazard_exponent", "real", 2.129, "how sharply the ratio of expected gains to costs moves the hazard",
+       (_CALIBRATED + "; how strongly levers and the spread of aims move the hazard (was 1.5)"), low=0.0, high=10),
+    _p("tension_weight", "real", 4.415, "log-odds added per unit of tension",
+       (_CALIBRATED + "; with the decay, the front-loaded hazard and incident control's effect (was 3.5)"),
        low=0.0, high=10),
     _p("window_weight", "real", 0.7, "log-odds added while an accession is pending (preventive window)",
        J + "a pending accession roughly doubles the odds of attack (Georgia 2008, Ukraine 2022)", low=0.0, high=5),
     _p("tension_initial", "real", 1.0, "tension on the day of the ceasefire", J + "the unit of tension", low=0.0),
-    _p("tension_decay_per_month", "prob", 0.2, "share of tension that fades each month",
-       "calibrated: front-loaded hazard (Fortna 2004: 55% of failures in the first year)"),
+    _p("tension_decay_per_month", "prob", 0.1067, "share of tension that fades each month",
+       (_CALIBRATED + "; the front-loading of the hazard (Fortna 2004: 55% of failures in the first year; was 0.2)")),
     _p("incident_rate_per_month", "prob", 0.2, "chance of an incident in a month at zero tension",
        J + "incidents are common on a long line of contact"),
     _p("incident_tension", "real", 0.15, "tension added by an incident", J + "an incident adds a sixth of post-war tension",

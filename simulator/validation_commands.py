@@ -1,0 +1,114 @@
+"""Validation commands: ``geosim validate`` and ``geosim calibrate`` (docs/validation.md)."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+
+def load_constants(path: str | Path) -> dict[str, float]:
+    """Plain values from a ``constants:`` block (as ``geosim calibrate`` writes); errors name FILE:LINE:COL."""
+    from .params import CONSTANTS
+    from .yamlio import load_yaml
+
+    loc = load_yaml(path)
+    data = loc.data
+    if not isinstance(data, dict) or not isinstance(data.get("constants"), dict):
+        raise loc.error((), "expected a 'constants:' mapping", "use the file 'geosim calibrate' writes")
+    out: dict[str, float] = {}
+    for name, raw in data["constants"].items():
+        where = ("constants", name)
+        if name not in CONSTANTS:
+            hint = difflib.get_close_matches(str(name), list(CONSTANTS), n=1)
+            raise loc.error(where, f"unknown constant '{name}'",
+                            f"did you mean '{hint[0]}'?" if hint else "known: " + ", ".join(CONSTANTS), key=True)
+        value = raw.get("value") if isinstance(raw, dict) else raw
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise loc.error(where + (("value",) if isinstance(raw, dict) else ()),
+                            f"constants.{name} needs a plain number", "write {value: NUMBER, source: ...}")
+        lo, hi = CONSTANTS[name].bounds()
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise loc.error(where + (("value",) if isinstance(raw, dict) else ()),
+                            f"constants.{name} = {value:g} is outside {lo:g}..{hi:g}", "use a value inside the range")
+        out[str(name)] = float(value)
+    return out
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import DEFAULT_CASES, DEFAULT_FORTNA, validate
+
+    constants = load_constants(args.constants) if args.constants else None
+    cases = args.cases or DEFAULT_CASES
+    out = Path(args.out)
+    report = validate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed, constants=constants)
+    report.save(out, force=args.force)
+    print(f"Validation on {report.metrics['cases']} cases from {cases} ({args.worlds:,} worlds, seed {args.seed}"
+          + (f", constants from {args.constants}" if args.constants else "") + ")\n")
+    print(report.text())
+    print(f"\nWritten to {out}/: validation.csv, validation.json, calibration_table.csv, validation.png")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibrate
+    from .validation import DEFAULT_CASES, DEFAULT_FORTNA
+
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        from .errors import UsageError
+
+        raise UsageError(f"output path '{out}' is a directory; give a file name for --out")
+    cases = args.cases or DEFAULT_CASES
+
+    def say(text: str) -> None:
+        if not args.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    report = calibrate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed,
+                       max_evals=args.max_evals, loo=not args.no_loo, loo_max_evals=args.loo_max_evals,
+                       jobs=args.jobs, progress=say)
+    report.write_yaml(out)
+    print(report.text())
+    print(f"\nCalibrated constants written to {out} (a scenario 'constants:' block).")
+    return 0
+
+
+def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
+    from .calibration import DEFAULT_MAX_EVALS, DEFAULT_WORLDS as CAL_WORLDS, LOO_MAX_EVALS
+    from .validation import DEFAULT_SEED, DEFAULT_WORLDS
+
+    p = sub.add_parser("validate", help="replay historical ceasefires and score the model against them")
+    p.add_argument("--cases", metavar="CSV", help="cases file (default: data/historical_ceasefires.csv)")
+    p.add_argument("--fortna", metavar="CSV", help="Fortna's civil-war ceasefires (default: "
+                                                   "data/fortna_civil_ceasefires.csv)")
+    p.add_argument("--out", metavar="DIR", default="results/validation",
+                   help="output directory (default: results/validation)")
+    p.add_argument("--force", action="store_true", help="replace an existing output directory")
+    p.add_argument("--worlds", type=positive, default=DEFAULT_WORLDS,
+                   help=f"worlds per case (default: {DEFAULT_WORLDS})")
+    p.add_argument("--seed", type=non_negative, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
+    p.add_argument("--constants", metavar="YAML",
+                   help="use the constants in this file (as 'geosim calibrate' writes) instead of the defaults")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("calibrate", help="fit the model's global constants to history and Fortna's figures")
+    p.add_argument("--cases", metavar="CSV", help="cases file (default: data/historical_ceasefires.csv)")
+    p.add_argument("--fortna", metavar="CSV", help="Fortna's civil-war ceasefires (default: "
+                                                   "data/fortna_civil_ceasefires.csv)")
+    p.add_argument("--out", metavar="FILE", default="calibrated_constants.yaml",
+                   help="YAML file for the calibrated constants (default: calibrated_constants.yaml)")
+    p.add_argument("--worlds", type=positive, default=CAL_WORLDS,
+                   help=f"worlds per case and trial (default: {CAL_WORLDS})")
+    p.add_argument("--seed", type=non_negative, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
+    p.add_argument("--max-evals", type=positive, default=DEFAULT_MAX_EVALS, metavar="N",
+                   help=f"most loss evaluations of the fit (default: {DEFAULT_MAX_EVALS})")
+    p.add_argument("--no-loo", action="store_true", help="skip the leave-one-out cross-validation")
+    p.add_argument("--loo-max-evals", type=positive, default=LOO_MAX_EVALS, metavar="N",
+                   help=f"most loss evaluations of each leave-one-out refit (default: {LOO_MAX_EVALS})")
+    p.add_argument("--jobs", type=positive, default=1, metavar="K",
+                   help="leave-one-out refits in K processes (default: 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_calibrate)

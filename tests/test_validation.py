@@ -1,0 +1,378 @@
+"""Validation and calibration: the lever mapping, the metrics by hand, bad cases files, and the targets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator import load_scenario
+from simulator.cli import main
+from simulator.errors import GeosimError
+from simulator.model import CeasefireModel
+from simulator.params import CONSTANTS
+from simulator import validation as V
+from simulator.calibration import CALIBRATED, Objective, case_log_likelihood
+from simulator.validation_commands import load_constants
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "data" / "historical_ceasefires.csv"
+FORTNA = ROOT / "data" / "fortna_civil_ceasefires.csv"
+HEADER = list(V.CASE_COLUMNS) + ["notes"]
+
+
+def case(**kw) -> V.Case:
+    base = dict(case_id="x", name="x", kind="ceasefire", start=V.date(2000, 1, 1), end=None, failed=False,
+                guarantee="none", foreign_troops=0, force_type="none", monitors=0, dmz=False, defender_aid="none")
+    base.update(kw)
+    return V.Case(**base)
+
+
+def levers(c: V.Case) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
+    roles, lv = V.case_levers(c)
+    return roles, {k: v.value for k, v in lv.items()}
+
+
+# ------------------------------------------------------------------------------ mapping
+
+@pytest.mark.parametrize("guarantee", ["none", "assurances", "mediated"])
+def test_words_and_mediation_set_no_lever(guarantee: str) -> None:
+    roles, lv = levers(case(guarantee=guarantee))
+    assert roles == {} and lv == {}
+
+
+def test_partisan_guarantor_is_a_committed_patron() -> None:
+    roles, lv = levers(case(guarantee="partisan_guarantor"))
+    assert roles == {"guarantor": "patron"}
+    assert 0 < lv[("guarantor", "commitment")] < 1
+    assert lv[("guarantor", "power")] > 0
+
+
+def test_defense_treaty_is_alliance_membership_from_the_start() -> None:
+    c = case(guarantee="defense_treaty")
+    roles, lv = levers(c)
+    assert roles == {"alliance": "alliance"}
+    assert lv[("alliance", "invited")] is True and lv[("alliance", "veto_members")] == 0
+    m = CeasefireModel(V.case_scenario(c, horizon_months=2, worlds=8, seed=1), None, 8, 1, collect=False)
+    m.step()
+    alliance = m.alliances[0]
+    assert alliance.member.all() and not m.window_open().any()
+    assert np.allclose(alliance.commitment(), alliance.p["member_commitment"])
+
+
+def test_force_types_map_to_a_force_contributor() -> None:
+    _, inter = levers(case(foreign_troops=5000, force_type="interposition"))
+    roles, deter = levers(case(foreign_troops=5000, force_type="deterrent"))
+    assert roles == {"force": "force_contributor"}
+    assert inter[("force", "troops_offered")] == deter[("force", "troops_offered")] == 5000
+    # interposition: low combat power, incident control
+    assert inter[("force", "power")] == 0 and inter[("force", "power_per_1000_troops")] < deter[
+        ("force", "power_per_1000_troops")]
+    assert inter[("force", "incident_control")] > deter[("force", "incident_control")] > 0
+    # deterrent: combat-capable, higher commitment (expected intervention = tripwire x believed resolve)
+    for troops in (1000, 5000, 20000, 40000):
+        q = {name: troops / (troops + lv[("force", "tripwire_half_troops")]) * lv[("force", "credibility_prior_mean")]
+             for name, lv in (("inter", inter), ("deter", deter))}
+        assert q["deter"] > q["inter"]
+    assert deter[("force", "power")] > 0 and deter[("force", "resolve")] > inter[("force", "resolve")]
+
+
+def test_monitors_and_dmz_are_incident_control_without_a_tripwire() -> None:
+    roles, lv = levers(case(monitors=250, dmz=True))
+    assert roles == {"line": "force_contributor"}
+    assert lv[("line", "power")] == lv[("line", "power_per_1000_troops")] == 0
+    assert lv[("line", "resolve")] == lv[("line", "credibility_prior_mean")] == 0
+    assert V.line_incident_control(0, False) == 0
+    assert 0 < V.line_incident_control(50, False) < V.line_incident_control(200, False) \
+        == V.line_incident_control(900, False) < V.line_incident_control(200, True) < 1
+    assert V.line_incident_control(0, True) == V.DMZ_INCIDENT_CONTROL
+    # no tripwire: in the first month (before any incident) the challenger's hazard is unchanged
+    h = []
+    for c in (case(), case(monitors=250, dmz=True)):
+        m = CeasefireModel(V.case_scenario(c, horizon_months=1, worlds=64, seed=3), None, 64, 3, collect=False)
+        m.step()
+        h.append(m.challenger.last_hazard.copy())
+    np.testing.assert_allclose(h[0], h[1])
+    # ... but fewer incidents over time
+    inc = []
+    for c in (case(), case(monitors=250, dmz=True)):
+        m = CeasefireModel(V.case_scenario(c, horizon_months=60, worlds=400, seed=3), None, 400, 3, collect=False)
+        m.run()
+        inc.append(m.incidents.sum())
+    assert inc[1] < inc[0]
+
+
+def test_aid_levels_are_patron_aid() -> None:
+    aid = [levers(case(defender_aid=a))[1].get(("donor", "aid_bn_per_year"), 0.0) for a in V.AID_LEVELS]
+    assert aid[0] == 0 and aid == sorted(aid) and len(set(aid)) == 4
+    roles, lv = levers(case(guarantee="partisan_guarantor", defender_aid="high"))
+    assert roles == {"guarantor": "patron"} and lv[("guarantor", "aid_bn_per_year")] == aid[-1]
+
+
+def test_mapping_only_sets_levers_never_constants() -> None:
+    allowed = {"commitment", "resolve", "credibility_prior_mean", "power", "invited", "accession_delay_months",
+               "veto_members", "troops_offered", "power_per_1000_troops", "tripwire_half_troops",
+               "incident_control", "casualty_tolerance", "deploy_month", "aid_bn_per_year"}
+    for c in V.read_cases(CASES):
+        sc = V.case_scenario(c)
+        assert sc.constants == {}
+        _, lv = V.case_levers(c)
+        assert {p for _, p in lv} <= allowed
+        assert all(spec.source for spec in lv.values())
+        assert {a for a, _ in lv} <= set(sc.actors) - {"challenger", "defender"}
+
+
+def test_observed_span_in_months() -> None:
+    cases = {c.case_id: c for c in V.read_cases(CASES)}
+    assert cases["minsk1_2014"].months == 5 and cases["minsk1_2014"].failed
+    assert cases["arab_israeli_truce_1948"].months == 3
+    georgia = cases["georgia_2008"]
+    assert not georgia.failed and georgia.end is None
+    assert georgia.observed_months == pytest.approx((V.CENSOR_DATE - V.date(2008, 8, 12)).days / V.MONTH_DAYS)
+
+
+# ------------------------------------------------------------------------------ metrics
+
+def test_concordance_by_hand() -> None:
+    # comparable pairs (the shorter one failed): (0,1) (0,2) (0,3) (1,2) (1,3); the censored
+    # case 2 (6 months) cannot be compared with case 3 (8 months). Predictions rank 4 of 5 right.
+    observed, failed = [2, 4, 6, 8], [1, 1, 0, 1]
+    assert V.concordance(observed, [1, 3, 2, 4], failed) == pytest.approx(4 / 5)
+    assert V.concordance(observed, [1, 2, 3, 4], failed) == pytest.approx(1.0)
+    assert V.concordance(observed, [4, 3, 2, 1], failed) == pytest.approx(0.0)
+    # a tie in prediction counts one half: pairs (0,1) C, (0,2) tie, (1,2) D
+    assert V.concordance([1, 2, 3], [1, 2, 1], [1, 1, 1]) == pytest.approx(1.5 / 3)
+
+
+def test_brier_and_calibration_table_by_hand() -> None:
+    p, y = [0.2, 0.9, 0.5, 0.6], [0, 1, 1, 0]
+    assert V.brier(p, y) == pytest.approx((0.04 + 0.01 + 0.25 + 0.36) / 4)
+    table = V.calibration_table(p, y).set_index("bin")
+    assert table.loc["0.00-0.25", "cases"] == 1 and table.loc["0.00-0.25", "observed_failure_share"] == 0
+    assert table.loc["0.50-0.75", "cases"] == 2
+    assert table.loc["0.50-0.75", "mean_predicted_failure"] == pytest.approx(0.55)
+    assert table.loc["0.50-0.75", "observed_failure_share"] == pytest.approx(0.5)
+    assert table.loc["0.75-1.00", "cases"] == 1 and table["cases"].sum() == 4
+
+
+def test_survival_summaries_by_hand() -> None:
+    s = np.array([1.0, 0.8, 0.6, 0.5, 0.4])
+    assert V.median_months(s) == 3 and math.isnan(V.median_months(np.ones(5)))
+    assert V.restricted_mean(s) == pytest.approx(2.3)
+    # first-year share with follow-ups of 2 and 4 months and a 12-month "year" beyond the curve:
+    # failures by follow-up: 0.4 and 0.6; all of them inside the first year
+    assert V.first_year_share(s, [2, 4]) == pytest.approx(1.0)
+    c = case(start=V.date(2000, 1, 1), end=V.date(2000, 3, 1), failed=True)  # fails in month 2
+    assert case_log_likelihood(s, c) == pytest.approx(math.log(0.2))
+    assert case_log_likelihood(s, case(start=V.date(2000, 1, 1))) == pytest.approx(math.log(0.4))
+
+
+def test_fortna_figures_are_recomputed_from_the_file() -> None:
+    f = V.fortna_targets(FORTNA)
+    assert (f.n, f.n_no_peacekeepers, f.n_controls) == (96, 62, 84)
+    assert round(f.survival_1y_no_pk, 2) == 0.61 and round(f.survival_5y_no_pk, 2) == 0.39
+    assert (round(f.hazard_ratio, 2), round(f.hazard_ratio_lower, 2), round(f.hazard_ratio_upper, 2)) == (
+        0.54, 0.30, 0.97)
+    assert round(f.hazard_ratio_controls, 2) == 0.35
+    assert round(f.first_year_failure_share, 2) == 0.55
+
+
+def test_conditional_survival_matches_the_plain_model() -> None:
+    c = case(foreign_troops=5000, force_type="interposition", monitors=100, defender_aid="medium")
+    sc = V.case_scenario(c, horizon_months=48, worlds=3000, seed=11)
+    s = V.expected_survival(sc, 48, 3000, 11)
+    months, collapsed = V.sampled_durations(sc, 48, 3000, 11)
+    for m in (6, 12, 24, 48):
+        sampled = float(np.mean(~collapsed | (months > m)))
+        se = math.sqrt(s[m] * (1 - s[m]) / 3000)
+        assert abs(sampled - s[m]) < 4 * se, (m, sampled, s[m])
+
+
+# --------------------------------------------------------------------- bad cases files
+
+def write_cases(path: Path, mutate=None, drop: str | None = None) -> Path:
+    rows = list(csv.reader(io.StringIO(CASES.read_text())))
+    header, body = rows[0], rows[1:]
+    if mutate:
+        mutate(header, body)
+    if drop:
+        k = header.index(drop)
+        header = header[:k] + header[k + 1:]
+        body = [r[:k] + r[k + 1:] for r in body]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(body)
+    path.write_text(buf.getvalue())
+    return path
+
+
+def set_cell(row: int, column: str, value: str):
+    def mutate(header, body):
+        body[row][header.index(column)] = value
+    return mutate
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("column", ["guarantee", "dmz", "end"])
+def test_missing_column_is_refused(tmp_path: Path, capsys, column: str) -> None:
+    bad = write_cases(tmp_path / "cases.csv", drop=column)
+    code, _, err = run_cli(["validate", "--cases", str(bad), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    pos = V.CASE_COLUMNS.index(column) + 1
+    assert err.startswith(f"{bad}:1:{pos}: missing column '{column}'")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("row,column,value,what", [
+    (4, "guarantee", "nato", "unknown guarantee 'nato'"),
+    (0, "force_type", "interpositon", "did you mean 'interposition'"),
+    (12, "defender_aid", "huge", "unknown defender_aid 'huge'"),
+    (2, "kind", "truce", "unknown kind 'truce'"),
+])
+def test_unknown_category_names_row_and_column(tmp_path: Path, capsys, row, column, value, what) -> None:
+    bad = write_cases(tmp_path / "cases.csv", set_cell(row, column, value))
+    code, _, err = run_cli(["validate", "--cases", str(bad), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert err.startswith(f"{bad}:{row + 2}:{HEADER.index(column) + 1}: ")
+    assert what in err
+
+
+@pytest.mark.parametrize("row,column,value", [
+    (3, "start", "1994-13-05"), (1, "end", "24/02/2022"), (6, "start", ""), (9, "end", "2019-02-30"),
+])
+def test_bad_date_names_row_and_column(tmp_path: Path, capsys, row, column, value) -> None:
+    bad = write_cases(tmp_path / "cases.csv", set_cell(row, column, value))
+    code, _, err = run_cli(["calibrate", "--cases", str(bad), "--out", str(tmp_path / "c.yaml"), "--quiet"], capsys)
+    assert code == 2
+    assert err.startswith(f"{bad}:{row + 2}:{HEADER.index(column) + 1}: bad date")
+    assert not (tmp_path / "c.yaml").exists()
+
+
+def test_inconsistent_rows_are_refused(tmp_path: Path) -> None:
+    cases = [
+        (set_cell(0, "end", ""), "end", "failed is 1 but end is empty"),
+        (set_cell(4, "foreign_troops", "0"), "foreign_troops", "force_type 'deterrent' but no foreign troops"),
+        (set_cell(2, "monitors", "-5"), "monitors", "not a whole number"),
+        (set_cell(5, "case_id", "minsk1_2014"), "case_id", "duplicate case_id"),
+    ]
+    for mutate, column, what in cases:
+        bad = write_cases(tmp_path / "cases.csv", mutate)
+        with pytest.raises(GeosimError) as err:
+            V.read_cases(bad)
+        assert err.value.col == HEADER.index(column) + 1 and what in err.value.what
+
+
+# ----------------------------------------------------------------------- the commands
+
+SMALL = """case_id,name,kind,start,end,failed,guarantee,foreign_troops,force_type,monitors,dmz,defender_aid,notes
+a,A,ceasefire,2023-01-01,2023-04-01,1,none,0,none,0,0,none,"fast failure, no levers"
+b,B,ceasefire,2023-01-01,2024-07-01,1,mediated,0,none,100,1,low,monitors and a zone
+c,C,ceasefire,2023-06-01,,0,mediated,6000,interposition,0,1,medium,peacekeepers
+"""
+
+
+def test_validate_writes_its_outputs(tmp_path: Path, capsys) -> None:
+    cases = tmp_path / "small.csv"
+    cases.write_text(SMALL)
+    out = tmp_path / "val"
+    code, text, err = run_cli(["validate", "--cases", str(cases), "--out", str(out), "--worlds", "60",
+                               "--seed", "5"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["calibration_table.csv", "validation.csv",
+                                                     "validation.json", "validation.png"]
+    table = pd.read_csv(out / "validation.csv")
+    assert list(table.columns[:5]) == ["case_id", "observed_months", "failed", "predicted_survival_at_observed",
+                                       "predicted_median_months"]
+    assert list(table["case_id"]) == ["a", "b", "c"] and list(table["failed"]) == [1, 1, 0]
+    metrics = json.loads((out / "validation.json").read_text())
+    for key in ("concordance", "brier", "peacekeeping_hazard_ratio", "survival_1y_no_guarantee",
+                "survival_5y_no_guarantee", "first_year_failure_share", "empirical"):
+        assert key in metrics
+    assert metrics["empirical"]["hazard_ratio"] == pytest.approx(0.5375, abs=1e-3)
+    assert "concordance" in text and "0.61" in text
+    # an existing output is not replaced without --force
+    code, _, err = run_cli(["validate", "--cases", str(cases), "--out", str(out), "--worlds", "10"], capsys)
+    assert code == 2 and "--force" in err
+
+
+def test_calibrate_writes_a_pasteable_constants_block(tmp_path: Path, capsys) -> None:
+    cases = tmp_path / "small.csv"
+    cases.write_text(SMALL)
+    out = tmp_path / "calibrated.yaml"
+    code, text, err = run_cli(["calibrate", "--cases", str(cases), "--out", str(out), "--worlds", "30",
+                               "--max-evals", "5", "--loo-max-evals", "2", "--quiet"], capsys)
+    assert code == 0, err
+    assert "leave-one-out concordance" in text
+    values = load_constants(out)
+    assert sorted(values) == sorted(CALIBRATED)
+    # paste the block into a copy of the Ukraine scenario: it validates, with calibrated sources
+    scenario = (ROOT / "scenarios" / "ukraine_2025.yaml").read_text().replace(
+        "seeds: ../seeds/facts.yaml", f"seeds: {ROOT / 'seeds' / 'facts.yaml'}")
+    pasted = tmp_path / "ukraine_calibrated.yaml"
+    pasted.write_text(scenario + "\n" + out.read_text())
+    sc = load_scenario(pasted)
+    assert set(sc.constants) == set(CALIBRATED)
+    for name, spec in sc.constants.items():
+        assert spec.value == pytest.approx(values[name]) and spec.source.startswith("calibrated:")
+
+
+def test_objective_is_deterministic_with_common_random_numbers() -> None:
+    cases = V.read_cases(CASES)[:2]
+    f = V.fortna_targets(FORTNA)
+    start = {n: float(CONSTANTS[n].default) for n in CALIBRATED}
+    a = Objective(cases, f, worlds=40, seed=2).components(start)
+    b = Objective(cases, f, worlds=40, seed=2).components(start)
+    assert a == b and np.isfinite(a["loss"])
+    nudged = dict(start, hazard_intercept=start["hazard_intercept"] + 0.01)
+    c = Objective(cases, f, worlds=40, seed=2).components(nudged)
+    assert 0 < abs(c["loss"] - a["loss"]) < 0.5  # smooth: a small step moves the loss a little
+
+
+def test_calibrated_defaults_say_how_they_were_calibrated() -> None:
+    for name in CALIBRATED:
+        assert CONSTANTS[name].source.startswith("calibrated:")
+        assert "geosim calibrate" in CONSTANTS[name].source
+
+
+# ------------------------------------------------------- the shipped defaults and targets
+
+@pytest.fixture(scope="module")
+def shipped() -> V.ValidationReport:
+    return V.validate(CASES, FORTNA, worlds=V.DEFAULT_WORLDS, seed=V.DEFAULT_SEED)
+
+
+def test_shipped_defaults_peacekeeping_hazard_ratio_in_fortnas_interval(shipped) -> None:
+    m, t = shipped.metrics, shipped.metrics["empirical"]
+    assert t["hazard_ratio_lower"] <= m["peacekeeping_hazard_ratio"] <= t["hazard_ratio_upper"]
+    assert t["hazard_ratio_lower"] <= m["peacekeeping_hazard_ratio_expected"] <= t["hazard_ratio_upper"]
+
+
+def test_shipped_defaults_one_year_survival_without_guarantees(shipped) -> None:
+    m, t = shipped.metrics, shipped.metrics["empirical"]
+    assert abs(m["survival_1y_no_guarantee"] - t["survival_1y_no_pk"]) <= V.TARGETS["survival_1y_tolerance"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not reachable with global constants and the documented mapping: the shipped defaults reach 0.62 and a "
+    "random search over the four calibrated constants at most 0.65, because the no-troop cases that failed "
+    "fastest (Minsk I, the 1948 truce) had the most monitors, a zone and aid, which the model reads as "
+    "stabilising (docs/validation.md)"))
+def test_shipped_defaults_concordance_target(shipped) -> None:
+    assert shipped.metrics["concordance"] >= V.TARGETS["concordance_min"]
+
+
+def test_shipped_defaults_concordance_as_measured(shipped) -> None:
+    # what the model does reach (docs/validation.md): better than chance, mostly from the troop cases
+    assert shipped.metrics["concordance"] >= 0.6
