@@ -43,9 +43,8 @@ from .validation import (DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED, Case, Fort
                          predict_cases, read_cases, restricted_mean, weighted_cox_hazard_ratio)
 
 CALIBRATED = ("hazard_intercept", "hazard_exponent", "tension_weight", "tension_decay_per_month")
-DEFAULT_WORLDS = 500
-DEFAULT_MAX_EVALS = 300
-LOO_MAX_EVALS = 80
+from .validation_settings import CALIBRATION_WORLDS as DEFAULT_WORLDS  # noqa: E402
+from .validation_settings import DEFAULT_MAX_EVALS, LOO_MAX_EVALS  # noqa: E402,F401
 EPS = 1e-6
 
 # How each constant is searched: on its own scale, or logged / logit-ed to keep it in range.

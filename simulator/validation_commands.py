@@ -77,8 +77,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
-    from .calibration import DEFAULT_MAX_EVALS, DEFAULT_WORLDS as CAL_WORLDS, LOO_MAX_EVALS
-    from .validation import DEFAULT_SEED, DEFAULT_WORLDS
+    from .validation_settings import CALIBRATION_WORLDS as CAL_WORLDS
+    from .validation_settings import DEFAULT_MAX_EVALS, DEFAULT_SEED, DEFAULT_WORLDS, LOO_MAX_EVALS
 
     p = sub.add_parser("validate", help="replay historical ceasefires and score the model against them")
     p.add_argument("--cases", metavar="CSV", help="cases file (default: data/historical_ceasefires.csv)")
