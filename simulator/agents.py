@@ -344,7 +344,10 @@ class Challenger(Actor):
     def _probe(self, holding: Array) -> None:
         m = self.model
         gs = m.guarantors
-        sd = [np.where(g.active(), self.belief_sd(g), 0.0) for g in gs]
+        # What the challenger needs to learn is how likely each guarantor is to intervene,
+        # commitment x resolve: its uncertainty is commitment x sd(belief). A guarantor with
+        # no commitment (a patron that only sends aid) is not worth testing.
+        sd = [np.where(g.active(), g.commitment() * self.belief_sd(g), 0.0) for g in gs]
         uncertainty = np.max(sd, axis=0) / _SD_FLAT if gs else np.zeros(m.n_worlds)
         p_probe = np.minimum(1.0, self.p["probe_rate_per_month"] * (1.0 + self.p["probe_uncertainty_weight"] * uncertainty))
         probe = holding & (m.streams.uniform("event:probe", m.month) < p_probe)
@@ -353,7 +356,7 @@ class Challenger(Actor):
         m.tension += m.constants["probe_tension"] * probe
         if not gs:
             return
-        # The most uncertain guarantor is the likeliest target (probing is for learning).
+        # The guarantor whose intervention is most uncertain is the likeliest target.
         weights = np.stack(sd)
         total = weights.sum(axis=0)
         targeted = probe & (total > 0)
