@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .ensemble import BLOCK, Plan, run_sequential, totals
+from .ensemble import BLOCK, Plan
 from .errors import UsageError
 from .results import Results, finalize
 from .scenario import Scenario, load_scenario
@@ -65,20 +65,41 @@ def make_plan(scenario: Scenario, options: Sequence[str] | None = None, worlds: 
 
 def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, worlds: int | None = None,
         seed: int | None = None, horizon_months: int | None = None, progress: bool = True,
-        keep_worlds: bool | None = None, blocks_per_chunk: int = 16) -> Results:
+        keep_worlds: bool | None = None, blocks_per_chunk: int = 16, *, workers: int = 1, dask: bool = False,
+        scheduler: str | None = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
+        keep_checkpoints: bool = False, worlds_path: str | Path | None = None,
+        on_chunk: Callable[[Any], None] | None = None) -> Results:
     """Run options of a scenario on common random numbers and summarise them.
+
+    The figures are identical, bit for bit, whatever ``blocks_per_chunk``, ``workers`` or engine.
 
     Args:
         scenario: a loaded scenario or a path to a scenario file.
         options: option names (default: all); the baseline is always included, first.
         worlds, seed, horizon_months: override the scenario's values.
         progress: show a progress bar on a terminal for runs longer than a second.
-        keep_worlds: keep per-world outcomes in ``Results.worlds`` (default: up to 200,000 worlds).
+        keep_worlds: keep per-world outcomes in ``Results.worlds``, ordered by option then world
+            (default: up to 200,000 worlds, unless ``worlds_path`` is given).
         blocks_per_chunk: blocks of 4,096 worlds simulated together (memory vs overhead).
+        workers: local worker processes (1: run in this process). Worker processes import the
+            calling script's main module, so a script must call ``run`` under
+            ``if __name__ == "__main__":`` (notebooks and the ``geosim`` command need nothing).
+        dask: run on Dask: an embedded local cluster of ``workers`` processes, or ``scheduler``.
+        scheduler: address of a running Dask scheduler (``tcp://HOST:PORT``); implies ``dask``.
+        checkpoint_dir: save each finished chunk here, so that an interrupted run can resume.
+        resume: reuse the valid checkpoints in ``checkpoint_dir``.
+        keep_checkpoints: leave ``checkpoint_dir`` in place after the run (default: remove it).
+        worlds_path: stream per-world outcomes, chunk by chunk, to this Parquet file (not kept in memory).
+        on_chunk: called with a ``parallel.ChunkEvent`` in this process whenever a chunk is done.
     """
+    from .parallel import execute, remove_checkpoints
+
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     plan = make_plan(sc, options, worlds, seed, horizon_months)
-    keep = plan.worlds <= 200_000 if keep_worlds is None else keep_worlds
+    if keep_worlds and worlds_path is not None:
+        raise UsageError("per-world outcomes go either to memory (keep_worlds) or to a file (worlds_path)")
+    keep = (plan.worlds <= 200_000 and worlds_path is None) if keep_worlds is None else keep_worlds
+    engine = "dask" if dask or scheduler is not None else ("processes" if workers != 1 else "sequential")
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     bar = None
@@ -87,14 +108,25 @@ def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, w
 
         bar = tqdm(total=plan.blocks(), unit="block", desc=f"{sc.name}: {len(plan.options)} options",
                    delay=1.0, file=sys.stderr)
+
+    def chunk_done(event: Any) -> None:
+        if bar is not None:
+            bar.update(event.end - event.first)
+        if on_chunk is not None:
+            on_chunk(event)
+
     try:
-        merged = run_sequential(plan, blocks_per_chunk=blocks_per_chunk, keep_worlds=keep, progress=bar)
+        out = execute(plan, engine=engine, workers=workers, scheduler=scheduler, blocks_per_chunk=blocks_per_chunk,
+                      keep_worlds=keep, worlds_path=worlds_path, checkpoint_dir=checkpoint_dir, resume=resume,
+                      on_chunk=chunk_done)
     finally:
         if bar is not None:
             bar.close()
     wall = time.perf_counter() - t0
-    manifest = manifest_for(plan, started, wall)
-    return finalize(plan, totals(plan, merged), manifest, worlds=merged.worlds)
+    if checkpoint_dir is not None and not keep_checkpoints:
+        remove_checkpoints(checkpoint_dir)
+    manifest = manifest_for(plan, started, wall, run=out.info)
+    return finalize(plan, out.totals, manifest, worlds=out.worlds)
 
 
 def manifest_for(plan: Plan, started: datetime, wall_seconds: float, **extra: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -21,24 +22,59 @@ def _split_options(values: list[str] | str | None) -> list[str] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
     from .api import run
+    from .parallel import StagedParquet, checkpoint_dir_for, remove_checkpoints
     from .plots import summary_table
     from .scenario import load_scenario
 
+    if args.scheduler is not None and args.workers is not None:
+        raise UsageError("--workers sets the size of a local cluster; with --scheduler the cluster's own "
+                         "workers run the chunks: drop one of them")
     sc = load_scenario(args.file)
     out = Path(args.out) if args.out else Path("results") / sc.name
     if out.exists() and not out.is_dir():
         raise UsageError(f"output path '{out}' exists and is not a directory; choose another --out")
     if out.exists() and any(out.iterdir()) and not args.force:
         raise UsageError(f"output directory '{out}' already exists; pass --force to replace it")
-    results = run(sc, options=_split_options(args.option), worlds=args.worlds, seed=args.seed,
-                  horizon_months=args.horizon, progress=not args.quiet, keep_worlds=args.save_worlds or None)
-    results.save(out, force=args.force, save_worlds=args.save_worlds, plots=not args.no_plots)
+    dask = args.dask or args.scheduler is not None
+    workers = args.workers if args.workers is not None else ((os.cpu_count() or 1) if args.dask else 1)
+    checkpoints = checkpoint_dir_for(out)
+    if args.resume and not checkpoints.is_dir():
+        print(f"geosim: no checkpoints in '{checkpoints}'; starting from the beginning", file=sys.stderr)
+    staged = checkpoints / "worlds.parquet" if args.save_worlds else None
+    chunks = {"done": 0, "total": 0}
+
+    def count(event: Any) -> None:
+        chunks["done"], chunks["total"] = event.done, event.total
+
+    try:
+        results = run(sc, options=_split_options(args.option), worlds=args.worlds, seed=args.seed,
+                      horizon_months=args.horizon, progress=not args.quiet, keep_worlds=False,
+                      blocks_per_chunk=args.blocks_per_chunk, workers=workers, dask=dask,
+                      scheduler=args.scheduler, checkpoint_dir=checkpoints, resume=args.resume,
+                      keep_checkpoints=True, worlds_path=staged, on_chunk=count)
+        if staged is not None:
+            results.worlds = StagedParquet(staged)  # type: ignore[assignment]  # linked into the output
+        results.save(out, force=args.force, save_worlds=args.save_worlds, plots=not args.no_plots)
+    except KeyboardInterrupt:
+        done = f"{chunks['done']} of {chunks['total']} chunks" if chunks["total"] else "no chunks"
+        print(f"geosim: interrupted; no results were written ({done} checkpointed in '{checkpoints}'; "
+              f"run the same command with --resume to continue)", file=sys.stderr)
+        return 130
+    results.worlds = None
+    remove_checkpoints(checkpoints)
     m = results.manifest
+    how = m["run"]
+    where = {"sequential": "1 process", "processes": f"{how['workers']} processes",
+             "dask": f"Dask at {how['scheduler']}" if "scheduler" in how else f"Dask, {how['workers']} workers"}
+    resumed = f", {how['chunks_resumed']} of {how['chunks']} chunks resumed" if how["chunks_resumed"] else ""
     print(f"{sc.name}: {m['worlds']:,} worlds x {len(m['options'])} options, horizon {m['horizon_months']} "
-          f"months, seed {m['seed']} ({m['wall_seconds']:.1f} s)")
+          f"months, seed {m['seed']} ({m['wall_seconds']:.1f} s, {where[how['engine']]}{resumed})")
     print(summary_table(results))
-    print(f"\nTables: {out}/summary.csv, survival.csv, differences.csv; figures: {out}/*.png")
+    extra = ", worlds.parquet" if args.save_worlds else ""
+    print(f"\nTables: {out}/summary.csv, survival.csv, differences.csv{extra}; figures: {out}/*.png")
     return 0
 
 
@@ -87,6 +123,17 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--save-worlds", action="store_true", help="also write per-world outcomes (worlds.parquet)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("scale (results are identical, bit for bit, whatever these settings)")
+    g.add_argument("--workers", type=positive, metavar="K",
+                   help="run chunks in K local worker processes (default: 1, in this process)")
+    g.add_argument("--dask", action="store_true",
+                   help="run chunks on an embedded local Dask cluster of K workers (needs geosim[scale])")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run chunks on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (needs geosim[scale])")
+    g.add_argument("--blocks-per-chunk", type=positive, default=16, metavar="N",
+                   help="blocks of 4,096 worlds per unit of work (default: 16; smaller uses less memory)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from the chunks it checkpointed (.OUT.chunks next to --out)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help="put options from one or several scenario files side by side")
