@@ -14,9 +14,10 @@ counted at the nominal horizon even where a model stops early. Parts:
    run, the scenario file given by path as a model parameter, one process), and the same loop
    without batch_run and with the scenario loaded once, to show where the time goes;
 3. scaling: 10^6 worlds with the ``processes`` engine, 1 and 2 worker processes;
-4. memory: 10^7 worlds, no per-world output, 2 worker processes; peak resident set size of the
-   whole process tree (sampled with psutil), ``ru_maxrss`` of this process and of its largest
-   child, and the tracemalloc peak of this process.
+4. memory: 10^7 worlds, all six options, 60 months, no per-world output, 2 worker processes
+   (``--memory-*`` options change that); peak of the summed RSS and of the summed PSS of the
+   whole process tree (psutil, sampled every 0.25 s), ``ru_maxrss`` of this process and the
+   tracemalloc peak of this process.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def world_months(worlds: int, options: int, horizon: int) -> int:
 class TreeMemory:
     """Peak of the summed RSS (and PSS) of this process and all its descendants, sampled every ``period`` s.
 
-    RSS counts pages shared between processes (libraries, and everything a forked worker still
-    shares with the fork server) once per process, so the RSS sum overstates the memory the tree
-    really uses; PSS splits each shared page between the processes sharing it.
+    RSS counts pages shared between processes (the code of numpy, pandas, SciPy ...) once per
+    process, so the RSS sum overstates what the tree really uses; PSS splits each shared page
+    between the processes sharing it.
     """
 
     def __init__(self, period: float = 0.25) -> None:
@@ -154,10 +155,10 @@ def batch_run_baseline(seeds: int, horizon: int = 60) -> dict:
             "loop_wall_s": round(loop, 2), "loop_world_months_per_s": round(wm / loop)}
 
 
-def memory_run(worlds: int, options: list[str], horizon: int, workers: int) -> dict:
+def memory_run(worlds: int, options: list[str], horizon: int, workers: int, blocks_per_chunk: int) -> dict:
     tracemalloc.start()
     with TreeMemory() as tree:
-        out = timed_run(worlds, options, horizon, workers=workers)
+        out = timed_run(worlds, options, horizon, workers=workers, blocks_per_chunk=blocks_per_chunk)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     # ru_maxrss is in KiB on Linux (bytes on macOS).
@@ -166,7 +167,6 @@ def memory_run(worlds: int, options: list[str], horizon: int, workers: int) -> d
         "peak_tree_rss_mib": round(tree.peak / MiB, 1), "peak_tree_pss_mib": round(tree.peak_pss / MiB, 1),
         "processes_at_peak": tree.peak_processes,
         "maxrss_self_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / MiB, 1),
-        "maxrss_largest_child_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit / MiB, 1),
         "tracemalloc_peak_parent_mib": round(traced_peak / MiB, 1),
     })
     return out
@@ -179,9 +179,10 @@ def main() -> int:
                     help="comma-separated parts to run (default: all)")
     ap.add_argument("--seeds", type=int, default=50, help="worlds per option for the batch_run baseline")
     ap.add_argument("--memory-worlds", type=int, default=10**7)
-    ap.add_argument("--memory-options", default="ceasefire_only",
-                    help="options of the memory run (comma-separated; 'all' for every option)")
-    ap.add_argument("--memory-horizon", type=int, default=24)
+    ap.add_argument("--memory-options", default="all",
+                    help="options of the memory run (comma-separated, or 'all')")
+    ap.add_argument("--memory-horizon", type=int, default=60)
+    ap.add_argument("--memory-blocks-per-chunk", type=int, default=16)
     ap.add_argument("--out", metavar="FILE", default=str(ROOT / "benchmarks" / "results" / "ensemble.json"),
                     help="write the figures as JSON here (default: benchmarks/results/ensemble.json)")
     args = ap.parse_args()
@@ -244,7 +245,8 @@ def main() -> int:
     if "memory" in parts:
         sc = load_scenario(SCENARIO)
         opts = list(sc.options) if args.memory_options == "all" else args.memory_options.split(",")
-        report["memory"] = memory_run(mem_worlds, opts, args.memory_horizon, workers=2)
+        report["memory"] = memory_run(mem_worlds, opts, args.memory_horizon, workers=2,
+                                      blocks_per_chunk=args.memory_blocks_per_chunk)
         show("memory", report["memory"])
     report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if args.out:

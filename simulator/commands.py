@@ -127,7 +127,8 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     g.add_argument("--workers", type=positive, metavar="K",
                    help="run chunks in K local worker processes (default: 1, in this process)")
     g.add_argument("--dask", action="store_true",
-                   help="run chunks on an embedded local Dask cluster of K workers (needs geosim[scale])")
+                   help="run chunks on an embedded local Dask cluster of K workers (default: one per core; "
+                        "needs geosim[scale])")
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run chunks on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (needs geosim[scale])")
     g.add_argument("--blocks-per-chunk", type=positive, default=16, metavar="N",

@@ -20,13 +20,19 @@ Engines:
   again (each chunk at most ``MAX_ATTEMPTS`` times).
 * ``dask``: ``distributed.Client.submit`` / ``as_completed`` on a scheduler given by address,
   or on an embedded ``LocalCluster``. Tasks of a lost worker are rescheduled by the scheduler;
-  ``retries`` covers tasks that fail. ``dask`` is imported only here, only when used.
+  ``retries`` covers tasks that fail. ``dask`` is imported only here, only when used. The
+  workers of a remote cluster need the same version of geosim installed; the scenario travels
+  with each task, so they need no scenario files.
+
+In every engine the workers leave Ctrl-C to this process, which stops them (an embedded Dask
+cluster's workers are started with SIGINT ignored, so Ctrl-C is ignored while it starts).
 
 Faults: every finished chunk can be checkpointed (``Checkpoints``: an ``.npz`` of its block
 statistics plus its Parquet parts, each written to a temporary name and moved into place with
 ``os.replace``) under a key that hashes the scenario's SHA-256, the options, worlds, seed,
-horizon and the chunk's bounds, so a stale checkpoint is never reused. An interrupted run
-(Ctrl-C, a crash) resumes from them; nothing that looks like finished output is left behind.
+horizon and the chunk's bounds, so a stale checkpoint is never reused (resuming with another
+chunk size therefore starts again). An interrupted run (Ctrl-C, a crash) resumes from them;
+nothing that looks like finished output is left behind.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ from .errors import UsageError
 
 ENGINES = ("sequential", "processes", "dask")
 MAX_ATTEMPTS = 3  # a chunk whose worker dies this many times stops the run
-MAX_BLOCKS_PER_CHUNK = 1024  # 4.2 million worlds per chunk: beyond that a chunk no longer fits in memory
+MAX_BLOCKS_PER_CHUNK = 1024  # 4.2 million worlds per chunk, already gigabytes of working memory
 MAX_WORKERS = 1024
 CONNECT_TIMEOUT = 5.0  # seconds to reach a Dask scheduler
 FORMAT = 1  # checkpoint format; part of every checkpoint key
@@ -77,7 +83,7 @@ class ExactTotals:
     rounded once at the end (Python's int division rounds correctly, half to even): the same
     number as ``math.fsum`` over the blocks in block order, which is exactly rounded too.
     Non-finite values (NaN for a hold month beyond the horizon) propagate as in ``fsum``.
-    Memory is a few kilobytes, however many blocks are added.
+    Memory: a few kilobytes plus a byte per block, however many blocks are added.
     """
 
     def __init__(self, n_blocks: int) -> None:
