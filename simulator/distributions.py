@@ -8,7 +8,7 @@ numbers): more troops offered means more troops in every world, never a reshuffl
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -216,10 +216,3 @@ DIST_TYPES: dict[str, type[_Base]] = {
     "beta": Beta, "lognormal": LogNormal, "choice": Choice,
 }
 Spec = Union[Fixed, Uniform, Normal, TruncNormal, Triangular, Beta, LogNormal, Choice]
-
-
-def as_spec(raw: Any) -> dict[str, Any] | Any:
-    """Normalise a plain scalar into the ``{value: ...}`` form."""
-    if isinstance(raw, (bool, int, float)) and not isinstance(raw, dict):
-        return {"value": raw}
-    return raw

@@ -134,12 +134,6 @@ class Scenario:
             raise ScenarioError(self.path, 1, 1, f"no option named '{name}'", fix)
         return self.options[name]
 
-    def with_overrides(self, **changes: Any) -> "Scenario":
-        """A copy with top-level fields replaced (``worlds``, ``seed``, ``horizon_months``)."""
-        from dataclasses import replace
-
-        return replace(self, **changes)
-
 
 # ---------------------------------------------------------------------------- checks
 
