@@ -41,6 +41,7 @@ import mesa  # noqa: E402
 import numpy as np  # noqa: E402
 
 from simulator import CeasefireModel, load_scenario, run  # noqa: E402
+from simulator.ensemble import DEFAULT_BLOCKS_PER_CHUNK  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "ukraine_2025.yaml"
 MiB = 2**20
@@ -182,7 +183,7 @@ def main() -> int:
     ap.add_argument("--memory-options", default="all",
                     help="options of the memory run (comma-separated, or 'all')")
     ap.add_argument("--memory-horizon", type=int, default=60)
-    ap.add_argument("--memory-blocks-per-chunk", type=int, default=16)
+    ap.add_argument("--memory-blocks-per-chunk", type=int, default=DEFAULT_BLOCKS_PER_CHUNK)
     ap.add_argument("--out", metavar="FILE", default=str(ROOT / "benchmarks" / "results" / "ensemble.json"),
                     help="write the figures as JSON here (default: benchmarks/results/ensemble.json)")
     args = ap.parse_args()

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .ensemble import BLOCK, Plan
+from .ensemble import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan
 from .errors import UsageError
 from .results import Results, finalize
 from .scenario import Scenario, load_scenario
@@ -65,7 +65,7 @@ def make_plan(scenario: Scenario, options: Sequence[str] | None = None, worlds: 
 
 def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, worlds: int | None = None,
         seed: int | None = None, horizon_months: int | None = None, progress: bool = True,
-        keep_worlds: bool | None = None, blocks_per_chunk: int = 16, *, workers: int = 1, dask: bool = False,
+        keep_worlds: bool | None = None, blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, *, workers: int = 1, dask: bool = False,
         scheduler: str | None = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
         keep_checkpoints: bool = False, worlds_path: str | Path | None = None,
         on_chunk: Callable[[Any], None] | None = None) -> Results:

@@ -131,8 +131,8 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
                         "needs geosim[scale])")
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="run chunks on a running Dask cluster, e.g. tcp://10.0.0.5:8786 (needs geosim[scale])")
-    g.add_argument("--blocks-per-chunk", type=positive, default=16, metavar="N",
-                   help="blocks of 4,096 worlds per unit of work (default: 16; smaller uses less memory)")
+    g.add_argument("--blocks-per-chunk", type=positive, default=8, metavar="N",
+                   help="blocks of 4,096 worlds per unit of work (default: 8; smaller uses less memory)")
     g.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from the chunks it checkpointed (.OUT.chunks next to --out)")
     p.set_defaults(func=cmd_run)

@@ -21,6 +21,9 @@ from .model import CeasefireModel
 from .scenario import Scenario
 
 BLOCK = 4096
+# Blocks simulated together in one unit of work. Eight keeps 10^7 worlds of six options on two
+# workers under 1 GiB of resident memory (benchmarks/README.md) at no cost in speed.
+DEFAULT_BLOCKS_PER_CHUNK = 8
 HOLD_MONTHS = (12, 24, 36)
 # Per-world measures whose paired differences between options are reported.
 MEASURES = ("agreed", "hold_12", "hold_24", "hold_36", "hold_horizon", "months_held",
@@ -147,7 +150,7 @@ def totals(plan: Plan, merged: ChunkResult) -> dict[str, np.ndarray]:
     return out
 
 
-def run_sequential(plan: Plan, blocks_per_chunk: int = 16, keep_worlds: bool = False,
+def run_sequential(plan: Plan, blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, keep_worlds: bool = False,
                    progress: Iterable[int] | None = None) -> ChunkResult:
     """Simulate the whole plan in this process, chunk after chunk."""
     merged = ChunkResult()

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .ensemble import BLOCK, Plan, simulate_blocks
+from .ensemble import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan, simulate_blocks
 from .errors import UsageError
 
 ENGINES = ("sequential", "processes", "dask")
@@ -557,7 +557,7 @@ def check_settings(engine: str, workers: Any, blocks_per_chunk: Any, scheduler: 
 
 
 def execute(plan: Plan, *, engine: str = "sequential", workers: int = 1, scheduler: str | None = None,
-            blocks_per_chunk: int = 16, keep_worlds: bool = False, worlds_path: str | Path | None = None,
+            blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, keep_worlds: bool = False, worlds_path: str | Path | None = None,
             checkpoint_dir: str | Path | None = None, resume: bool = False,
             on_chunk: Callable[[ChunkEvent], None] | None = None) -> RunOutput:
     """Run ``plan`` with an engine and return its exact totals (and per-world rows if kept).

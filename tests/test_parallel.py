@@ -362,3 +362,11 @@ def test_a_dask_worker_killed_mid_run_changes_nothing(plan, reference, cluster) 
     assert killed  # a worker died while it was simulating a chunk; the nanny restarts it
     assert out.info["chunks_computed"] == 4
     check(plan, reference, out)
+
+
+def test_command_line_default_chunk_is_the_library_default():
+    from simulator.cli import build_parser
+    from simulator.ensemble import DEFAULT_BLOCKS_PER_CHUNK
+
+    args = build_parser().parse_args(["run", "scenarios/ukraine_2025.yaml"])
+    assert args.blocks_per_chunk == DEFAULT_BLOCKS_PER_CHUNK
