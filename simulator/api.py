@@ -65,9 +65,9 @@ def make_plan(scenario: Scenario, options: Sequence[str] | None = None, worlds: 
 
 def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, worlds: int | None = None,
         seed: int | None = None, horizon_months: int | None = None, progress: bool = True,
-        keep_worlds: bool | None = None, blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, *, workers: int = 1, dask: bool = False,
-        scheduler: str | None = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
-        keep_checkpoints: bool = False, worlds_path: str | Path | None = None,
+        keep_worlds: bool | None = None, blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, *, workers: int = 1,
+        dask: bool = False, scheduler: str | None = None, checkpoint_dir: str | Path | None = None,
+        resume: bool = False, keep_checkpoints: bool = False, worlds_path: str | Path | None = None,
         on_chunk: Callable[[Any], None] | None = None) -> Results:
     """Run options of a scenario on common random numbers and summarise them.
 

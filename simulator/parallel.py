@@ -557,8 +557,8 @@ def check_settings(engine: str, workers: Any, blocks_per_chunk: Any, scheduler: 
 
 
 def execute(plan: Plan, *, engine: str = "sequential", workers: int = 1, scheduler: str | None = None,
-            blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, keep_worlds: bool = False, worlds_path: str | Path | None = None,
-            checkpoint_dir: str | Path | None = None, resume: bool = False,
+            blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, keep_worlds: bool = False,
+            worlds_path: str | Path | None = None, checkpoint_dir: str | Path | None = None, resume: bool = False,
             on_chunk: Callable[[ChunkEvent], None] | None = None) -> RunOutput:
     """Run ``plan`` with an engine and return its exact totals (and per-world rows if kept).
 
