@@ -321,7 +321,10 @@ class Challenger(Actor):
             third_party = third_party + q * g.power()
         expected_intervention = 1.0 - stay_out
         p_win = self.capability / (self.capability + m.defender.capability + third_party)
-        gain = p_win * self.p["gains_value"]
+        # A war stopped before it was decided leaves the challenger expecting more of another
+        # round: its aims are unmet and the war has not taught it the balance of power (mutual
+        # optimism: Blainey; Fearon 1995). After a decisive war it has won its aims or learned it cannot.
+        gain = p_win * self.p["gains_value"] * (1.0 + c["undecided_optimism"] * self.p["war_undecided"])
         cost = 1.0 + expected_intervention * self.p["intervention_cost"] + self.p["hold_value"]
         with np.errstate(divide="ignore"):
             log_ratio = np.log(gain) - np.log(cost)

@@ -40,17 +40,20 @@ from .errors import UsageError
 from .params import CONSTANTS
 from .validation import (DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED, Case, FortnaTargets, _lever_key,
                          case_scenario, concordance, expected_survival, fortna_targets, peacekeeping_scenarios,
-                         predict_cases, read_cases, restricted_mean, weighted_cox_hazard_ratio)
+                         predict_cases, read_cases, restricted_mean, victory_scenarios, weighted_cox_hazard_ratio)
+from .validation_settings import DEFAULT_WAR_OUTCOMES
 
-CALIBRATED = ("hazard_intercept", "hazard_exponent", "tension_weight", "tension_decay_per_month")
+CALIBRATED = ("hazard_intercept", "hazard_exponent", "tension_weight", "tension_decay_per_month",
+              "undecided_optimism")
 from .validation_settings import CALIBRATION_WORLDS as DEFAULT_WORLDS  # noqa: E402
 from .validation_settings import DEFAULT_MAX_EVALS, LOO_MAX_EVALS  # noqa: E402,F401
 EPS = 1e-6
 
 # How each constant is searched: on its own scale, or logged / logit-ed to keep it in range.
 _TRANSFORM: dict[str, str] = {"hazard_intercept": "identity", "hazard_exponent": "log", "tension_weight": "log",
-                              "tension_decay_per_month": "logit", "window_weight": "log", "tension_initial": "log",
-                              "incident_rate_per_month": "logit", "incident_tension": "log", "probe_tension": "log"}
+                              "tension_decay_per_month": "logit", "undecided_optimism": "log", "window_weight": "log",
+                              "tension_initial": "log", "incident_rate_per_month": "logit", "incident_tension": "log",
+                              "probe_tension": "log"}
 INITIAL_STEP = 0.3  # size of the starting simplex, in the searched scale
 
 # The weak prior: (centre, sd) on the searched scale (log-odds for the intercept, log for the
@@ -63,6 +66,9 @@ PRIOR: dict[str, tuple[float, float]] = {
     "hazard_exponent": (math.log(1.5), 0.7),
     "tension_weight": (math.log(3.5), 0.7),
     "tension_decay_per_month": (math.log(0.2 / 0.8), 1.0),
+    # Added with the lever war_undecided, so it had no hand-tuned value: centred on expecting
+    # twice the gain of another round after an undecided war, a factor of e either way at one sd.
+    "undecided_optimism": (0.0, 1.0),
 }
 
 
@@ -146,17 +152,23 @@ class Objective:
         s0 = expected_survival(without, h, self.worlds, self.seed)
         s1 = expected_survival(with_pk, h, self.worlds, self.seed)
         hr = weighted_cox_hazard_ratio(s0, s1, f.follow_up_months)
+        undecided, decisive = victory_scenarios(horizon_months=h, worlds=self.worlds, seed=self.seed,
+                                                constants=consts)
+        vhr = weighted_cox_hazard_ratio(expected_survival(undecided, h, self.worlds, self.seed),
+                                        expected_survival(decisive, h, self.worlds, self.seed), f.follow_up_months)
         z1 = (s0[12] - f.survival_1y_no_pk) / f.survival_1y_no_pk_se
         z5 = (s0[60] - f.survival_5y_no_pk) / f.survival_5y_no_pk_se
         zhr = (math.log(max(hr, EPS)) - math.log(f.hazard_ratio)) / f.log_hazard_ratio_se
+        zv = (math.log(max(vhr, EPS)) - math.log(f.victory_hazard_ratio)) / f.victory_log_hazard_ratio_se
         prior = 0.0
         for n in self.names:
             if n in self.prior:
                 centre, sd = self.prior[n]
                 prior += 0.5 * ((_to_x(n, values[n]) - centre) / sd) ** 2
-        out = {"loss": nll + 0.5 * (z1 * z1 + z5 * z5 + zhr * zhr) + prior, "nll_cases": nll, "prior": prior,
-               "z_survival_1y": float(z1), "z_survival_5y": float(z5), "z_hazard_ratio": float(zhr),
-               "survival_1y": float(s0[12]), "survival_5y": float(s0[60]), "hazard_ratio": float(hr)}
+        out = {"loss": nll + 0.5 * (z1 * z1 + z5 * z5 + zhr * zhr + zv * zv) + prior, "nll_cases": nll,
+               "prior": prior, "z_survival_1y": float(z1), "z_survival_5y": float(z5), "z_hazard_ratio": float(zhr),
+               "z_victory_hazard_ratio": float(zv), "survival_1y": float(s0[12]), "survival_5y": float(s0[60]),
+               "hazard_ratio": float(hr), "victory_hazard_ratio": float(vhr)}
         self._cache[key] = out
         return out
 
@@ -209,13 +221,19 @@ class CalibrationReport:
     seed: int
     cases_file: str
     n_cases: int
+    war_outcomes_file: str | None = None
+
+    def _coding(self) -> str:
+        if self.war_outcomes_file is None:
+            return "war outcomes not coded"
+        return f"war outcomes coded in {Path(self.war_outcomes_file).name}"
 
     def source(self) -> str:
         return (f"calibrated: maximum likelihood of the {self.n_cases} historical ceasefires in "
-                f"{Path(self.cases_file).name} (generic base world, documented lever mapping) with "
-                f"Fortna (2004) no-peacekeeper survival at 1 and 5 years and peacekeeping hazard ratio "
-                f"as Gaussian penalties, weak prior; geosim calibrate, {self.worlds} worlds, seed {self.seed} "
-                f"(docs/validation.md)")
+                f"{Path(self.cases_file).name} ({self._coding()}; generic base world, documented lever "
+                f"mapping) with Fortna (2004) no-peacekeeper survival at 1 and 5 years and hazard ratios of "
+                f"peacekeeping and of a decisive victory as Gaussian penalties, weak prior; geosim calibrate, "
+                f"{self.worlds} worlds, seed {self.seed} (docs/validation.md)")
 
     def yaml(self) -> str:
         """The calibrated constants as a scenario ``constants:`` block."""
@@ -260,8 +278,10 @@ class CalibrationReport:
         lines += ["", f"{'term':<28} {'old':>9} {'calibrated':>10}"]
         for key, label in (("loss", "loss"), ("nll_cases", "-log likelihood of the cases"), ("prior", "weak prior"),
                            ("survival_1y", "survival 1 y, no guarantee"), ("survival_5y", "survival 5 y, no guarantee"),
-                           ("hazard_ratio", "peacekeeping hazard ratio"), ("z_survival_1y", "  z (1 y)"),
-                           ("z_survival_5y", "  z (5 y)"), ("z_hazard_ratio", "  z (hazard ratio, log)")):
+                           ("hazard_ratio", "peacekeeping hazard ratio"),
+                           ("victory_hazard_ratio", "decisive-victory hazard ratio"), ("z_survival_1y", "  z (1 y)"),
+                           ("z_survival_5y", "  z (5 y)"), ("z_hazard_ratio", "  z (hazard ratio, log)"),
+                           ("z_victory_hazard_ratio", "  z (victory hazard ratio, log)")):
             lines.append(f"{label:<28} {s[key]:>9.3f} {e[key]:>10.3f}")
         lines += ["", f"concordance on the cases (in sample): {self.concordance:.3f}"]
         if self.loo_concordance is not None:
@@ -292,11 +312,12 @@ def calibrate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = 
               worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED, names: tuple[str, ...] = CALIBRATED,
               max_evals: int = DEFAULT_MAX_EVALS, loo: bool = True, loo_max_evals: int = LOO_MAX_EVALS,
               start: dict[str, float] | None = None, jobs: int = 1,
-              progress: Callable[[str], None] | None = None) -> CalibrationReport:
+              progress: Callable[[str], None] | None = None,
+              war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES) -> CalibrationReport:
     """Fit ``names`` to the cases and Fortna's figures; optionally leave-one-out cross-validate."""
     if worlds < 1:
         raise UsageError(f"worlds must be a positive whole number, got {worlds}")
-    cases = read_cases(cases_path)
+    cases = read_cases(cases_path, war_outcomes)
     fortna = fortna_targets(fortna_path)
     old = {n: float(CONSTANTS[n].default) for n in names}
     begin = dict(old if start is None else start)
@@ -334,4 +355,4 @@ def calibrate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = 
 
     return CalibrationReport(tuple(names), old, fitted, start_components, fit_components, c_in, loo_c, loo_scores,
                              loo_fits, obj.evaluations, bool(res.success), str(res.message), worlds, seed,
-                             str(cases_path), len(cases))
+                             str(cases_path), len(cases), None if war_outcomes is None else str(war_outcomes))

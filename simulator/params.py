@@ -91,6 +91,11 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
         _p("probe_rate_per_month", "prob", 0.15,
            "chance of a probe (a violation short of war) in a month, before uncertainty",
            J + "a serious test every half-year or so"),
+        _p("war_undecided", "prob", 1.0,
+           "1 if the ceasefire stopped a war neither side had won, 0 after a decisive victory or with no war before it",
+           J + "most ceasefires stop a war nobody has won (75 of Fortna's 96 civil-war ceasefires followed no "
+           "decisive victory: data/fortna_civil_ceasefires.csv), so a scenario that says nothing is treated as "
+           "one; set 0 after a decisive war"),
         _p("probe_uncertainty_weight", "real", 1.0,
            "how much the challenger's uncertainty about a guarantor raises its probing",
            J + "doubles probing when belief is as vague as a flat prior", low=0.0),
@@ -180,26 +185,34 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
 
 _CALIBRATED = (
     "calibrated: geosim calibrate --worlds 400 (seed 20251130): maximum likelihood of the 13 historical "
-    "ceasefires in data/historical_ceasefires.csv on a generic base world, with Fortna (2004) "
-    "no-peacekeeper survival at 1 and 5 years and peacekeeping hazard ratio as penalties, weak prior "
-    "(docs/validation.md)"
+    "ceasefires in data/historical_ceasefires.csv (war outcomes coded in data/war_outcomes.csv) on a "
+    "generic base world, with Fortna (2004) no-peacekeeper survival at 1 and 5 years and the hazard "
+    "ratios of peacekeeping and of a decisive victory as penalties, weak prior (docs/validation.md)"
 )
 
 # Model constants shared by all actors: the mechanisms' strengths. Calibrated (see
 # docs/validation.md); scenarios may override them under `constants:`.
 CONSTANTS: dict[str, ParamDef] = {d.name: d for d in [
-    _p("hazard_intercept", "real", -5.98, "log-odds of restarting the war in a month when gains equal costs",
-       (_CALIBRATED + "; sets the level of the hazard (was -4.8, hand-tuned to the Ukraine baseline)"), low=-20, high=5),
-    _p("hazard_exponent", "real", 2.129, "how sharply the ratio of expected gains to costs moves the hazard",
-       (_CALIBRATED + "; how strongly levers and the spread of aims move the hazard (was 1.5)"), low=0.0, high=10),
-    _p("tension_weight", "real", 4.415, "log-odds added per unit of tension",
-       (_CALIBRATED + "; with the decay, the front-loaded hazard and incident control's effect (was 3.5)"),
+    _p("hazard_intercept", "real", -6.671, "log-odds of restarting the war in a month when gains equal costs",
+       (_CALIBRATED + "; sets the level of the hazard (-5.98 before the war-outcome lever; -4.8 hand-tuned at "
+        "first)"), low=-20, high=5),
+    _p("hazard_exponent", "real", 1.607, "how sharply the ratio of expected gains to costs moves the hazard",
+       (_CALIBRATED + "; how strongly levers and the spread of aims move the hazard (2.129 before; 1.5 at first)"),
        low=0.0, high=10),
+    _p("tension_weight", "real", 3.75, "log-odds added per unit of tension",
+       (_CALIBRATED + "; with the decay, the front-loaded hazard and incident control's effect (4.415 before; "
+        "3.5 at first)"), low=0.0, high=10),
+    _p("undecided_optimism", "real", 1.555,
+       "how much more the challenger expects from another round after an undecided war: "
+       "gains x (1 + this x war_undecided)",
+       (_CALIBRATED + "; with Fortna's decisive-victory hazard ratio, 0.44 (first value 1: twice as much)"),
+       low=0.0, high=20),
     _p("window_weight", "real", 0.7, "log-odds added while an accession is pending (preventive window)",
        J + "a pending accession roughly doubles the odds of attack (Georgia 2008, Ukraine 2022)", low=0.0, high=5),
     _p("tension_initial", "real", 1.0, "tension on the day of the ceasefire", J + "the unit of tension", low=0.0),
-    _p("tension_decay_per_month", "prob", 0.1067, "share of tension that fades each month",
-       (_CALIBRATED + "; the front-loading of the hazard (Fortna 2004: 55% of failures in the first year; was 0.2)")),
+    _p("tension_decay_per_month", "prob", 0.1177, "share of tension that fades each month",
+       (_CALIBRATED + "; the front-loading of the hazard (Fortna 2004: 55% of failures in the first year; "
+        "0.1067 before; 0.2 at first)")),
     _p("incident_rate_per_month", "prob", 0.2, "chance of an incident in a month at zero tension",
        J + "incidents are common on a long line of contact"),
     _p("incident_tension", "real", 0.15, "tension added by an incident", J + "an incident adds a sixth of post-war tension",

@@ -38,13 +38,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .distributions import Fixed, LogNormal, Spec
+from .distributions import Choice, Fixed, LogNormal, Spec
 from .errors import GeosimError, UsageError
 from .model import CeasefireModel
 from .params import CONSTANTS
 from .scenario import Actor, Option, Scenario
 
-from .validation_settings import DATA_DIR, DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED, DEFAULT_WORLDS  # noqa: E402,F401
+from .validation_settings import (DATA_DIR, DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED,  # noqa: E402,F401
+                                  DEFAULT_WAR_OUTCOMES, DEFAULT_WORLDS)
 
 
 CENSOR_DATE = date(2025, 11, 30)  # cases still holding are censored here (data/README.md)
@@ -69,6 +70,9 @@ KINDS = ("ceasefire", "assurance")
 GUARANTEES = ("none", "assurances", "mediated", "partisan_guarantor", "defense_treaty")
 FORCE_TYPES = ("none", "interposition", "deterrent")
 AID_LEVELS = ("none", "low", "medium", "high")
+# How the war before the ceasefire ended (data/war_outcomes.csv, the project's coding).
+WAR_OUTCOMES = ("decisive", "indecisive", "no_war")
+WAR_OUTCOME_COLUMNS = ("case_id", "war_outcome", "reason")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class Case:
     dmz: bool
     defender_aid: str
     line: int = 0
+    war_outcome: str | None = None  # None: not coded (the generic mix of decisive and undecided wars)
+    war_outcome_reason: str = ""
 
     @property
     def observed_months(self) -> float:
@@ -172,7 +178,8 @@ def _read_rows(path: str | Path, required: tuple[str, ...]) -> list[_Row]:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UsageError(f"file '{p}' not found; pass --cases (or --fortna) with the path of a CSV file") from None
+        raise UsageError(f"file '{p}' not found; give the path of a CSV file (--cases, --fortna or "
+                         "--war-outcomes)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise GeosimError(str(p), 1, 1, f"cannot read the file ({exc})", "save it as UTF-8 CSV") from None
     reader = csv.reader(text.splitlines(keepends=True))
@@ -212,18 +219,49 @@ def _read_rows(path: str | Path, required: tuple[str, ...]) -> list[_Row]:
     return rows
 
 
-def read_cases(path: str | Path = DEFAULT_CASES) -> list[Case]:
-    """Read and check a cases file; every mistake is a ``GeosimError`` naming FILE:LINE:COL."""
+def _case_id(row: _Row, seen: dict[str, int], fix_empty: str, fix_duplicate: str) -> str:
+    """The row's case_id, refused if empty or already seen (``seen`` maps ids to their lines)."""
+    case_id = row.text("case_id")
+    if not case_id:
+        raise row.error("case_id", "empty case_id", fix_empty)
+    if case_id in seen:
+        raise row.error("case_id", f"duplicate case_id '{case_id}' (first on line {seen[case_id]})", fix_duplicate)
+    seen[case_id] = row.line
+    return case_id
+
+
+def read_war_outcomes(path: str | Path = DEFAULT_WAR_OUTCOMES) -> dict[str, tuple[str, str]]:
+    """case_id -> (war_outcome, reason) from a coding file; every mistake names FILE:LINE:COL."""
+    return {k: (outcome, reason) for k, (outcome, reason, _) in _war_outcome_rows(path).items()}
+
+
+def _war_outcome_rows(path: str | Path) -> dict[str, tuple[str, str, int]]:
+    out: dict[str, tuple[str, str, int]] = {}
+    seen: dict[str, int] = {}
+    for row in _read_rows(path, WAR_OUTCOME_COLUMNS):
+        case_id = _case_id(row, seen, "give the case_id of the cases file", "code every case once")
+        outcome = row.category("war_outcome", WAR_OUTCOMES)
+        reason = row.text("reason")
+        if not reason:
+            raise row.error("reason", f"no reason given for coding '{case_id}' as {outcome}",
+                            "say what in the historical record the coding rests on")
+        out[case_id] = (outcome, reason, row.line)
+    return out
+
+
+def read_cases(path: str | Path = DEFAULT_CASES,
+               war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES) -> list[Case]:
+    """Read and check a cases file; every mistake is a ``GeosimError`` naming FILE:LINE:COL.
+
+    ``war_outcomes`` names a coding file (``read_war_outcomes``) of how each case's war ended;
+    cases it does not code, or all cases if it is None, keep the generic mix. A coding for a
+    case_id that is not in the cases file is refused (most likely a misspelt id).
+    """
+    coded = _war_outcome_rows(war_outcomes) if war_outcomes is not None else {}
     cases: list[Case] = []
     seen: dict[str, int] = {}
     for row in _read_rows(path, CASE_COLUMNS):
-        case_id = row.text("case_id")
-        if not case_id:
-            raise row.error("case_id", "empty case_id", "give every case a short identifier")
-        if case_id in seen:
-            raise row.error("case_id", f"duplicate case_id '{case_id}' (first on line {seen[case_id]})",
-                            "give every case its own identifier")
-        seen[case_id] = row.line
+        case_id = _case_id(row, seen, "give every case a short identifier", "give every case its own identifier")
         kind = row.category("kind", KINDS)
         start = row.date("start")
         end = row.date("end", optional=True)
@@ -254,8 +292,14 @@ def read_cases(path: str | Path = DEFAULT_CASES) -> list[Case]:
         if troops == 0 and force_type != "none":
             raise row.error("foreign_troops", f"force_type '{force_type}' but no foreign troops",
                             "give the force's strength, or set force_type to 'none'")
+        outcome, reason, _ = coded.get(case_id, (None, "", 0))
         cases.append(Case(case_id, row.text("name") or case_id, kind, start, end, failed, guarantee, troops,
-                          force_type, monitors, dmz, aid, row.line))
+                          force_type, monitors, dmz, aid, row.line, outcome, reason))
+    for case_id, (_, _, line) in coded.items():
+        if case_id not in seen:
+            hint = difflib.get_close_matches(case_id, list(seen), n=1, cutoff=0.6)
+            raise GeosimError(str(war_outcomes), line, 1, f"case_id '{case_id}' is not in the cases file {path}",
+                              f"did you mean '{hint[0]}'?" if hint else "code only the cases of the cases file")
     return cases
 
 
@@ -285,6 +329,8 @@ def read_fortna(path: str | Path = DEFAULT_FORTNA) -> pd.DataFrame:
                                "follow_up_months": (FORTNA_CENSOR_DATE - start).days / MONTH_DAYS}
         for name in FORTNA_CONTROLS:
             rec[name] = row.number(name, optional=True)
+        # optional: the mission type, for the observer-only comparison
+        rec["pkopC"] = row.number("pkopC", optional=True) if "pkopC" in row.header else float("nan")
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -308,6 +354,14 @@ class FortnaTargets:
     hazard_ratio_controls_upper: float
     n_controls: int
     first_year_failure_share: float
+    victory_hazard_ratio: float  # a decisive victory against none (Cox, victory alone)
+    victory_hazard_ratio_lower: float
+    victory_hazard_ratio_upper: float
+    victory_log_hazard_ratio_se: float
+    undecided_share_no_pk: float  # share of the no-peacekeeper ceasefires that followed no decisive victory
+    observer_hazard_ratio: float  # observer missions only (pkopC 2) against no mission (0, 1); NaN without pkopC
+    observer_hazard_ratio_lower: float
+    observer_hazard_ratio_upper: float
     follow_up_months: tuple[float, ...] = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -355,8 +409,16 @@ def fortna_targets(path: str | Path = DEFAULT_FORTNA) -> FortnaTargets:
     hrc, loc, hic, _ = _cox(ctrl, "pk_dum")
     failures = df[df["E"] == 1]
     share = float((failures["T"] <= 1.0).mean()) if len(failures) else float("nan")
+    vic = df[["T", "E", "victory"]].dropna()
+    vhr, vlo, vhi, vse = _cox(vic, "victory")
+    undecided = float((nopk["victory"].dropna() == 0).mean())
+    obs = df[df["pkopC"] <= 2].assign(observers=lambda x: (x["pkopC"] == 2).astype(int))
+    if obs["observers"].nunique() == 2:
+        ohr, olo, ohi, _ = _cox(obs[["T", "E", "observers"]], "observers")
+    else:
+        ohr = olo = ohi = float("nan")
     return FortnaTargets(len(df), len(nopk), s1, se1, s5, se5, hr, lo, hi, se, hrc, loc, hic, len(ctrl), share,
-                         tuple(float(x) for x in df["follow_up_months"]))
+                         vhr, vlo, vhi, vse, undecided, ohr, olo, ohi, tuple(float(x) for x in df["follow_up_months"]))
 
 
 # ------------------------------------------------------------------------------ mapping
@@ -367,12 +429,23 @@ def _j(text: str) -> str:
 
 # The documented mapping from a case's coding to the model's levers (docs/validation.md).
 # Each entry: (actor, parameter) -> (value, source). Values are by category, never by case.
+# Share of generic ceasefires that stop an undecided war: Fortna's ceasefires without
+# peacekeepers, 47 of 62 of which followed no decisive victory (tests check the file agrees).
+UNDECIDED_SHARE = (47, 62)
 GENERIC_BASE: dict[tuple[str, str], Spec] = {
     ("challenger", "gains_value"): LogNormal(
         dist="lognormal", median=1.0, sigma=0.9,
         source=_j("a generic challenger's aims are unknown: gains about the war's cost, as widely spread as "
                   "in the Ukraine scenario")),
+    ("challenger", "war_undecided"): Choice(
+        dist="choice", values=[0.0, 1.0], weights=[UNDECIDED_SHARE[1] - UNDECIDED_SHARE[0], UNDECIDED_SHARE[0]],
+        source=(f"cite: data/fortna_civil_ceasefires.csv: {UNDECIDED_SHARE[0]} of the {UNDECIDED_SHARE[1]} "
+                "ceasefires without peacekeepers followed no decisive victory")),
 }
+# How a case's war ended sets the challenger's war_undecided (model.md: undecided_optimism).
+WAR_UNDECIDED = {"decisive": 0.0, "indecisive": 1.0, "no_war": 0.0}
+_OUTCOME_WORDS = {"decisive": "the war ended in a decisive victory", "indecisive": "the war was undecided",
+                  "no_war": "no war came before it"}
 
 GUARANTEE_LEVERS: dict[str, dict[tuple[str, str], tuple[Any, str]]] = {
     "none": {},
@@ -477,6 +550,10 @@ def case_levers(case: Case) -> tuple[dict[str, str], dict[tuple[str, str], Fixed
         levers[("line", "incident_control")] = Fixed(
             value=control, source=_j(f"{what}: {MONITOR_INCIDENT_CONTROL:g} for a full monitoring mission "
                                      f"({MONITOR_FULL_STRENGTH}+), {DMZ_INCIDENT_CONTROL:g} for a zone, combined"))
+    if case.war_outcome is not None:
+        levers[("challenger", "war_undecided")] = Fixed(
+            value=WAR_UNDECIDED[case.war_outcome],
+            source=_j(f"{_OUTCOME_WORDS[case.war_outcome]}: {case.war_outcome_reason} (data/war_outcomes.csv)"))
     aid = AID_BN_PER_YEAR[case.defender_aid]
     if aid > 0:
         donor = "guarantor" if "guarantor" in roles else "donor"
@@ -528,6 +605,23 @@ def peacekeeping_scenarios(troops: int = PEACEKEEPING_TROOPS, **kwargs: Any) -> 
     levers[("force", "troops_offered")] = Fixed(value=troops, source=_j("a traditional mission of typical size"))
     with_pk = generic_scenario({"force": "force_contributor"}, levers, name="interposition", **kwargs)
     return without, with_pk
+
+
+def monitors_scenario(monitors: int = MONITOR_FULL_STRENGTH, **kwargs: Any) -> Scenario:
+    """The generic no-guarantee case with a full mission of unarmed monitors and nothing else."""
+    levers = {k: Fixed(value=v, source=s) for k, (v, s) in LINE_LEVERS.items()}
+    levers[("line", "incident_control")] = Fixed(value=line_incident_control(monitors, False),
+                                                 source=_j(f"{monitors} monitors (the mapping above)"))
+    return generic_scenario({"line": "force_contributor"}, levers, name="monitors", **kwargs)
+
+
+def victory_scenarios(**kwargs: Any) -> tuple[Scenario, Scenario]:
+    """The generic no-guarantee case after an undecided war and after a decisive victory, all else equal."""
+    out = []
+    for value, name in ((1.0, "undecided"), (0.0, "decisive")):
+        lever = {("challenger", "war_undecided"): Fixed(value=value, source=_j(f"the {name} arm of the comparison"))}
+        out.append(generic_scenario(None, lever, name=name, **kwargs))
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------- the model's predictions
@@ -670,6 +764,7 @@ class CasePredictions:
                 "predicted_median_months": median_months(s),
                 "predicted_failure_by_end": 1.0 - float(s[min(c.months, len(s) - 1)]),
                 "predicted_mean_months": restricted_mean(s),
+                "war_outcome": c.war_outcome or "not coded",
                 "name": c.name,
             })
         return pd.DataFrame(rows)
@@ -727,6 +822,13 @@ class ValidationReport:
              f"({m['peacekeeping_hazard_ratio_lower']:.2f}-{m['peacekeeping_hazard_ratio_upper']:.2f})",
              f"{t['hazard_ratio']:.2f} ({t['hazard_ratio_lower']:.2f}-{t['hazard_ratio_upper']:.2f}); "
              f"{t['hazard_ratio_controls']:.2f} with controls"),
+            ("decisive-victory hazard ratio", f"{m['victory_hazard_ratio']:.2f} "
+             f"({m['victory_hazard_ratio_lower']:.2f}-{m['victory_hazard_ratio_upper']:.2f})",
+             f"{t['victory_hazard_ratio']:.2f} ({t['victory_hazard_ratio_lower']:.2f}-"
+             f"{t['victory_hazard_ratio_upper']:.2f})"),
+            ("monitors-only hazard ratio (expected)", f"{m['monitors_hazard_ratio_expected']:.2f}",
+             f"{t['observer_hazard_ratio']:.2f} ({t['observer_hazard_ratio_lower']:.2f}-"
+             f"{t['observer_hazard_ratio_upper']:.2f}) observer missions"),
             ("survival at 1 year, no guarantee", f"{m['survival_1y_no_guarantee']:.2f}",
              f"{t['survival_1y_no_pk']:.2f} (+/- {TARGETS['survival_1y_tolerance']:.1f})"),
             ("survival at 5 years, no guarantee", f"{m['survival_5y_no_guarantee']:.2f}",
@@ -740,11 +842,15 @@ class ValidationReport:
         table = self.cases.copy()
         table["predicted_median_months"] = table["predicted_median_months"].map(
             lambda x: f">{m['horizon_months']}" if pd.isna(x) else f"{x:.0f}")
-        cols = ["case_id", "observed_months", "failed", "predicted_survival_at_observed",
+        cols = ["case_id", "observed_months", "failed", "war_outcome", "predicted_survival_at_observed",
                 "predicted_median_months", "predicted_mean_months"]
+        uncoded = m.get("cases_without_war_outcome") or []
+        note = ("" if not uncoded else
+                f"\n\nNot coded for how their war ended (given the generic mix of decisive and undecided wars): "
+                + ", ".join(uncoded))
         return ("\n".join(lines) + "\n\n" + table[cols].to_string(index=False, float_format=lambda x: f"{x:.2f}")
                 + "\n\nCalibration (cases by predicted chance of failure by their observed end):\n"
-                + self.calibration.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+                + self.calibration.to_string(index=False, float_format=lambda x: f"{x:.2f}") + note)
 
 
 def _jsonable(x: Any) -> Any:
@@ -766,6 +872,11 @@ def generic_metrics(fortna: FortnaTargets, *, worlds: int, seed: int, constants:
     without, with_pk = peacekeeping_scenarios(horizon_months=h, worlds=worlds, seed=seed, constants=constants)
     s0 = expected_survival(without, h, worlds, seed)
     s1 = expected_survival(with_pk, h, worlds, seed)
+    undecided, decisive = victory_scenarios(horizon_months=h, worlds=worlds, seed=seed, constants=constants)
+    s_und = expected_survival(undecided, h, worlds, seed)
+    s_dec = expected_survival(decisive, h, worlds, seed)
+    s_mon = expected_survival(monitors_scenario(horizon_months=h, worlds=worlds, seed=seed, constants=constants),
+                              h, worlds, seed)
     out: dict[str, Any] = {
         "survival_1y_no_guarantee": float(s0[12]),
         "survival_2y_no_guarantee": float(s0[24]),
@@ -773,32 +884,38 @@ def generic_metrics(fortna: FortnaTargets, *, worlds: int, seed: int, constants:
         "survival_10y_no_guarantee": float(s0[min(120, h)]),
         "first_year_failure_share": first_year_share(s0, fortna.follow_up_months),
         "peacekeeping_hazard_ratio_expected": weighted_cox_hazard_ratio(s0, s1, fortna.follow_up_months),
+        "victory_hazard_ratio_expected": weighted_cox_hazard_ratio(s_und, s_dec, fortna.follow_up_months),
+        "monitors_hazard_ratio_expected": weighted_cox_hazard_ratio(s0, s_mon, fortna.follow_up_months),
+        "survival_1y_undecided": float(s_und[12]),
+        "survival_1y_decisive": float(s_dec[12]),
         "_s0": s0, "_s1": s1,
     }
     if sampled_hr:
         # As Fortna did: Cox on individual ceasefires, here the worlds of both arms (common random
         # numbers: same seed, same worlds), each followed up as long as one of Fortna's cases.
         follow = np.floor(np.resize(np.asarray(fortna.follow_up_months), worlds)).astype(float)
-        arms = []
-        for pk, sc in ((0, without), (1, with_pk)):
-            months, collapsed = sampled_durations(sc, h, worlds, seed)
-            event = collapsed & (months <= follow) & (months > 0)
-            arms.append(pd.DataFrame({"T": np.where(event, months, follow), "E": event.astype(int), "pk": pk}))
-        frame = pd.concat(arms, ignore_index=True)
-        frame = frame[frame["T"] > 0]
-        hr, lo, hi, _ = _cox(frame, "pk")
-        out.update(peacekeeping_hazard_ratio=hr, peacekeeping_hazard_ratio_lower=lo,
-                   peacekeeping_hazard_ratio_upper=hi)
+        for label, pair in (("peacekeeping", (without, with_pk)), ("victory", (undecided, decisive))):
+            arms = []
+            for arm, sc in enumerate(pair):
+                months, collapsed = sampled_durations(sc, h, worlds, seed)
+                event = collapsed & (months <= follow) & (months > 0)
+                arms.append(pd.DataFrame({"T": np.where(event, months, follow), "E": event.astype(int), "arm": arm}))
+            frame = pd.concat(arms, ignore_index=True)
+            frame = frame[frame["T"] > 0]
+            hr, lo, hi, _ = _cox(frame, "arm")
+            out.update({f"{label}_hazard_ratio": hr, f"{label}_hazard_ratio_lower": lo,
+                        f"{label}_hazard_ratio_upper": hi})
     return out
 
 
 def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = DEFAULT_FORTNA, *,
              worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED,
-             constants: dict[str, float] | None = None) -> ValidationReport:
+             constants: dict[str, float] | None = None,
+             war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES) -> ValidationReport:
     """Replay the historical cases and the generic comparisons; score them against the data."""
     if worlds < 1:
         raise UsageError(f"worlds must be a positive whole number, got {worlds}")
-    cases = read_cases(cases_path)
+    cases = read_cases(cases_path, war_outcomes)
     fortna = fortna_targets(fortna_path)
     preds = predict_cases(cases, worlds=worlds, seed=seed, constants=constants)
     frame = preds.frame()
@@ -821,6 +938,8 @@ def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = D
         "constants": used,
         "cases_file": str(cases_path),
         "fortna_file": str(fortna_path),
+        "war_outcomes_file": None if war_outcomes is None else str(war_outcomes),
+        "cases_without_war_outcome": [c.case_id for c in cases if c.war_outcome is None],
         "empirical": {**fortna.as_dict(), "concordance_min": TARGETS["concordance_min"],
                       "loo_concordance_min": TARGETS["loo_concordance_min"],
                       "survival_1y_tolerance": TARGETS["survival_1y_tolerance"]},
@@ -883,5 +1002,5 @@ def plot_validation(report: ValidationReport, path: str | Path) -> Path:
 __all__ = [
     "Case", "CasePredictions", "FortnaTargets", "ValidationReport", "brier", "calibration_table", "case_levers",
     "case_scenario", "concordance", "expected_survival", "fortna_targets", "generic_scenario", "predict_cases",
-    "read_cases", "read_fortna", "validate", "replace",
+    "monitors_scenario", "read_cases", "read_fortna", "read_war_outcomes", "validate", "victory_scenarios",
 ]

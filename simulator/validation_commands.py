@@ -37,16 +37,39 @@ def load_constants(path: str | Path) -> dict[str, float]:
     return out
 
 
+def _war_outcomes(args: argparse.Namespace) -> str | Path | None:
+    """The coding of how each case's war ended: --war-outcomes; none with --no-war-outcomes; the
+    shipped coding with the shipped cases; none for another cases file (it codes other cases)."""
+    from .validation_settings import DEFAULT_WAR_OUTCOMES
+
+    if args.no_war_outcomes:
+        return None
+    if args.war_outcomes:
+        return args.war_outcomes
+    return None if args.cases else DEFAULT_WAR_OUTCOMES
+
+
+def _add_war_outcome_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--war-outcomes", metavar="CSV",
+                   help="how each case's war ended: case_id,war_outcome,reason (default: data/war_outcomes.csv "
+                        "for the shipped cases, none with --cases)")
+    g.add_argument("--no-war-outcomes", action="store_true",
+                   help="code no case: every case gets the generic mix of decisive and undecided wars")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from .validation import DEFAULT_CASES, DEFAULT_FORTNA, validate
 
     constants = load_constants(args.constants) if args.constants else None
     cases = args.cases or DEFAULT_CASES
     out = Path(args.out)
-    report = validate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed, constants=constants)
+    report = validate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed, constants=constants,
+                      war_outcomes=_war_outcomes(args))
     report.save(out, force=args.force)
+    coding = report.metrics["war_outcomes_file"] or "none (the generic mix)"
     print(f"Validation on {report.metrics['cases']} cases from {cases} ({args.worlds:,} worlds, seed {args.seed}"
-          + (f", constants from {args.constants}" if args.constants else "") + ")\n")
+          + (f", constants from {args.constants}" if args.constants else "") + f"; war outcomes: {coding})\n")
     print(report.text())
     print(f"\nWritten to {out}/: validation.csv, validation.json, calibration_table.csv, validation.png")
     return 0
@@ -69,7 +92,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     report = calibrate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed,
                        max_evals=args.max_evals, loo=not args.no_loo, loo_max_evals=args.loo_max_evals,
-                       jobs=args.jobs, progress=say)
+                       jobs=args.jobs, progress=say, war_outcomes=_war_outcomes(args))
     report.write_yaml(out)
     print(report.text())
     print(f"\nCalibrated constants written to {out} (a scenario 'constants:' block).")
@@ -92,6 +115,7 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--seed", type=non_negative, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
     p.add_argument("--constants", metavar="YAML",
                    help="use the constants in this file (as 'geosim calibrate' writes) instead of the defaults")
+    _add_war_outcome_options(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("calibrate", help="fit the model's global constants to history and Fortna's figures")
@@ -111,4 +135,5 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--jobs", type=positive, default=1, metavar="K",
                    help="leave-one-out refits in K processes (default: 1)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    _add_war_outcome_options(p)
     p.set_defaults(func=cmd_calibrate)

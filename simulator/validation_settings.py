@@ -11,6 +11,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CASES = DATA_DIR / "historical_ceasefires.csv"
 DEFAULT_FORTNA = DATA_DIR / "fortna_civil_ceasefires.csv"
+DEFAULT_WAR_OUTCOMES = DATA_DIR / "war_outcomes.csv"  # the project's coding of how each case's war ended
 DEFAULT_SEED = 20251130
 DEFAULT_WORLDS = 2000  # worlds per case for validation
 CALIBRATION_WORLDS = 500  # worlds per case and trial for calibration

@@ -97,10 +97,32 @@ def test_first_month_hazard_is_the_documented_logistic(ukraine, option: str) -> 
     else:
         q, window, power = 0.0, 0.0, 0.0
     p_win = cap_ch / (cap_ch + cap_def + q * power)
+    optimism = 1 + c["undecided_optimism"] * ch["war_undecided"]  # expects more after an undecided war
     cost = 1.0 + q * ch["intervention_cost"] + ch["hold_value"]
-    logit = (c["hazard_intercept"] + c["hazard_exponent"] * np.log(p_win * ch["gains_value"] / cost)
+    logit = (c["hazard_intercept"] + c["hazard_exponent"] * np.log(p_win * ch["gains_value"] * optimism / cost)
              + c["tension_weight"] * c["tension_initial"] + c["window_weight"] * window)
     np.testing.assert_allclose(m.challenger.last_hazard, expit(logit), rtol=1e-12)
+
+
+def _collapse_months(m: CeasefireModel) -> np.ndarray:
+    out = m.outcomes()
+    return out["collapse_month"].fillna(m.horizon + 1).to_numpy(float)
+
+
+@pytest.mark.parametrize("option", ["ceasefire_only", "peacekeepers"])
+def test_an_undecided_war_brings_every_collapse_forward_or_leaves_it(ukraine, option: str) -> None:
+    # Same worlds, same random numbers: only the challenger's optimism differs. Its hazard is
+    # higher in every month, so no world can hold longer after an undecided war.
+    decided = run(variant(ukraine, {("russia", "war_undecided"): 0.0}), option, worlds=3000)
+    undecided = run(variant(ukraine, {("russia", "war_undecided"): 1.0}), option, worlds=3000)
+    a, b = _collapse_months(decided), _collapse_months(undecided)
+    assert np.all(b <= a)
+    assert (b < a).mean() > 0.05  # and the optimism does bring some collapses forward
+    # with no optimism the lever does nothing at all
+    flat = {"undecided_optimism": 0.0}
+    c = run(variant(ukraine, {("russia", "war_undecided"): 0.0}, flat), option, worlds=3000)
+    d = run(variant(ukraine, {("russia", "war_undecided"): 1.0}, flat), option, worlds=3000)
+    assert_frame_equal(c.outcomes(), d.outcomes())
 
 
 @pytest.mark.parametrize("option", OPTIONS)
