@@ -284,6 +284,11 @@ class Challenger(Actor):
         super().__init__(model, name, label, params)
         n = model.n_worlds
         self.capability = np.broadcast_to(np.asarray(params["capability"], float), (n,)).copy()
+        # A war stopped before it was decided leaves the challenger expecting more of another
+        # round: its aims are unmet and the war has not taught it the balance of power (mutual
+        # optimism: Blainey; Fearon 1995). After a decisive war it has won its aims or learned it
+        # cannot. The factor is fixed for the ceasefire's life, so it is worked out once here.
+        self.optimism = 1.0 + model.constants["undecided_optimism"] * np.asarray(params["war_undecided"], float)
         # Beliefs about each guarantor's resolve: Beta(a, b) counts, starting at the prior.
         self.belief_a: dict[str, Array] = {}
         self.belief_b: dict[str, Array] = {}
@@ -321,10 +326,7 @@ class Challenger(Actor):
             third_party = third_party + q * g.power()
         expected_intervention = 1.0 - stay_out
         p_win = self.capability / (self.capability + m.defender.capability + third_party)
-        # A war stopped before it was decided leaves the challenger expecting more of another
-        # round: its aims are unmet and the war has not taught it the balance of power (mutual
-        # optimism: Blainey; Fearon 1995). After a decisive war it has won its aims or learned it cannot.
-        gain = p_win * self.p["gains_value"] * (1.0 + c["undecided_optimism"] * self.p["war_undecided"])
+        gain = p_win * self.p["gains_value"] * self.optimism
         cost = 1.0 + expected_intervention * self.p["intervention_cost"] + self.p["hold_value"]
         with np.errstate(divide="ignore"):
             log_ratio = np.log(gain) - np.log(cost)

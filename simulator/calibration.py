@@ -39,8 +39,8 @@ from scipy.optimize import minimize
 from .errors import UsageError
 from .params import CONSTANTS
 from .validation import (DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED, Case, FortnaTargets, _lever_key,
-                         case_scenario, concordance, expected_survival, fortna_targets, peacekeeping_scenarios,
-                         predict_cases, read_cases, restricted_mean, victory_scenarios, weighted_cox_hazard_ratio)
+                         case_scenario, concordance, expected_survival, fortna_targets, generic_scenarios,
+                         predict_cases, read_cases, restricted_mean, weighted_cox_hazard_ratio)
 from .validation_settings import DEFAULT_WAR_OUTCOMES
 
 CALIBRATED = ("hazard_intercept", "hazard_exponent", "tension_weight", "tension_decay_per_month",
@@ -147,15 +147,11 @@ class Objective:
             nll -= sum(case_log_likelihood(s, c) for c in group)
         f = self.fortna
         h = self._generic_horizon
-        without, with_pk = peacekeeping_scenarios(horizon_months=h, worlds=self.worlds, seed=self.seed,
-                                                  constants=consts)
-        s0 = expected_survival(without, h, self.worlds, self.seed)
-        s1 = expected_survival(with_pk, h, self.worlds, self.seed)
-        hr = weighted_cox_hazard_ratio(s0, s1, f.follow_up_months)
-        undecided, decisive = victory_scenarios(horizon_months=h, worlds=self.worlds, seed=self.seed,
-                                                constants=consts)
-        vhr = weighted_cox_hazard_ratio(expected_survival(undecided, h, self.worlds, self.seed),
-                                        expected_survival(decisive, h, self.worlds, self.seed), f.follow_up_months)
+        arms = generic_scenarios(h, worlds=self.worlds, seed=self.seed, constants=consts)
+        curves = {name: expected_survival(sc, h, self.worlds, self.seed) for name, sc in arms.items()}
+        s0 = curves["none"]
+        hr = weighted_cox_hazard_ratio(s0, curves["peacekeepers"], f.follow_up_months)
+        vhr = weighted_cox_hazard_ratio(curves["undecided"], curves["decisive"], f.follow_up_months)
         z1 = (s0[12] - f.survival_1y_no_pk) / f.survival_1y_no_pk_se
         z5 = (s0[60] - f.survival_5y_no_pk) / f.survival_5y_no_pk_se
         zhr = (math.log(max(hr, EPS)) - math.log(f.hazard_ratio)) / f.log_hazard_ratio_se

@@ -219,8 +219,3 @@ CONSTANTS: dict[str, ParamDef] = {d.name: d for d in [
        low=0.0),
     _p("probe_tension", "real", 0.1, "tension added by a probe", J + "a little less than an incident", low=0.0),
 ]}
-
-
-def role_params(role: Role) -> dict[str, ParamDef]:
-    """The parameters of one role."""
-    return REGISTRY[role]

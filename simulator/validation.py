@@ -523,14 +523,18 @@ def line_incident_control(monitors: int, dmz: bool) -> float:
     return 1.0 - (1.0 - c_mon) * (1.0 - c_dmz)
 
 
+def _fixed(table: dict[tuple[str, str], tuple[Any, str]]) -> dict[tuple[str, str], Fixed]:
+    """A mapping table of (value, source) pairs as fixed parameter specs."""
+    return {key: Fixed(value=value, source=source) for key, (value, source) in table.items()}
+
+
 def case_levers(case: Case) -> tuple[dict[str, str], dict[tuple[str, str], Fixed]]:
     """The actors (name -> role) beyond challenger and defender, and the lever settings of a case."""
     roles: dict[str, str] = {}
     levers: dict[tuple[str, str], Fixed] = {}
 
     def put(table: dict[tuple[str, str], tuple[Any, str]]) -> None:
-        for key, (value, source) in table.items():
-            levers[key] = Fixed(value=value, source=source)
+        levers.update(_fixed(table))
 
     if case.guarantee in GUARANTEE_ROLES:
         name, role = GUARANTEE_ROLES[case.guarantee]
@@ -601,7 +605,7 @@ def case_scenario(case: Case, *, horizon_months: int | None = None, worlds: int 
 def peacekeeping_scenarios(troops: int = PEACEKEEPING_TROOPS, **kwargs: Any) -> tuple[Scenario, Scenario]:
     """The generic no-guarantee case without and with an interposition force, all else equal."""
     without = generic_scenario(name="no_guarantee", **kwargs)
-    levers = {k: Fixed(value=v, source=s) for k, (v, s) in FORCE_LEVERS["interposition"].items()}
+    levers = _fixed(FORCE_LEVERS["interposition"])
     levers[("force", "troops_offered")] = Fixed(value=troops, source=_j("a traditional mission of typical size"))
     with_pk = generic_scenario({"force": "force_contributor"}, levers, name="interposition", **kwargs)
     return without, with_pk
@@ -609,7 +613,7 @@ def peacekeeping_scenarios(troops: int = PEACEKEEPING_TROOPS, **kwargs: Any) -> 
 
 def monitors_scenario(monitors: int = MONITOR_FULL_STRENGTH, **kwargs: Any) -> Scenario:
     """The generic no-guarantee case with a full mission of unarmed monitors and nothing else."""
-    levers = {k: Fixed(value=v, source=s) for k, (v, s) in LINE_LEVERS.items()}
+    levers = _fixed(LINE_LEVERS)
     levers[("line", "incident_control")] = Fixed(value=line_incident_control(monitors, False),
                                                  source=_j(f"{monitors} monitors (the mapping above)"))
     return generic_scenario({"line": "force_contributor"}, levers, name="monitors", **kwargs)
@@ -622,6 +626,18 @@ def victory_scenarios(**kwargs: Any) -> tuple[Scenario, Scenario]:
         lever = {("challenger", "war_undecided"): Fixed(value=value, source=_j(f"the {name} arm of the comparison"))}
         out.append(generic_scenario(None, lever, name=name, **kwargs))
     return out[0], out[1]
+
+
+def generic_scenarios(horizon: int, *, worlds: int, seed: int, constants: dict[str, float] | None = None,
+                      monitors: bool = False) -> dict[str, Scenario]:
+    """The generic comparisons scored against Fortna, by arm: ``none``, ``peacekeepers``,
+    ``undecided``, ``decisive`` and, if asked, ``monitors``."""
+    kw: dict[str, Any] = dict(horizon_months=horizon, worlds=worlds, seed=seed, constants=constants)
+    out = dict(zip(("none", "peacekeepers"), peacekeeping_scenarios(**kw)))
+    out.update(zip(("undecided", "decisive"), victory_scenarios(**kw)))
+    if monitors:
+        out["monitors"] = monitors_scenario(**kw)
+    return out
 
 
 # --------------------------------------------------------------- the model's predictions
@@ -869,14 +885,9 @@ def generic_metrics(fortna: FortnaTargets, *, worlds: int, seed: int, constants:
                     sampled_hr: bool = True) -> dict[str, Any]:
     """The generic no-guarantee case: survival at 1 and 5 years, first-year share, peacekeeping hazard ratio."""
     h = int(math.ceil(max(fortna.follow_up_months)))
-    without, with_pk = peacekeeping_scenarios(horizon_months=h, worlds=worlds, seed=seed, constants=constants)
-    s0 = expected_survival(without, h, worlds, seed)
-    s1 = expected_survival(with_pk, h, worlds, seed)
-    undecided, decisive = victory_scenarios(horizon_months=h, worlds=worlds, seed=seed, constants=constants)
-    s_und = expected_survival(undecided, h, worlds, seed)
-    s_dec = expected_survival(decisive, h, worlds, seed)
-    s_mon = expected_survival(monitors_scenario(horizon_months=h, worlds=worlds, seed=seed, constants=constants),
-                              h, worlds, seed)
+    arms = generic_scenarios(h, worlds=worlds, seed=seed, constants=constants, monitors=True)
+    curves = {name: expected_survival(sc, h, worlds, seed) for name, sc in arms.items()}
+    s0, s1, s_und, s_dec, s_mon = (curves[k] for k in ("none", "peacekeepers", "undecided", "decisive", "monitors"))
     out: dict[str, Any] = {
         "survival_1y_no_guarantee": float(s0[12]),
         "survival_2y_no_guarantee": float(s0[24]),
@@ -894,13 +905,13 @@ def generic_metrics(fortna: FortnaTargets, *, worlds: int, seed: int, constants:
         # As Fortna did: Cox on individual ceasefires, here the worlds of both arms (common random
         # numbers: same seed, same worlds), each followed up as long as one of Fortna's cases.
         follow = np.floor(np.resize(np.asarray(fortna.follow_up_months), worlds)).astype(float)
-        for label, pair in (("peacekeeping", (without, with_pk)), ("victory", (undecided, decisive))):
-            arms = []
-            for arm, sc in enumerate(pair):
-                months, collapsed = sampled_durations(sc, h, worlds, seed)
+        for label, pair in (("peacekeeping", ("none", "peacekeepers")), ("victory", ("undecided", "decisive"))):
+            frames = []
+            for arm, name in enumerate(pair):
+                months, collapsed = sampled_durations(arms[name], h, worlds, seed)
                 event = collapsed & (months <= follow) & (months > 0)
-                arms.append(pd.DataFrame({"T": np.where(event, months, follow), "E": event.astype(int), "arm": arm}))
-            frame = pd.concat(arms, ignore_index=True)
+                frames.append(pd.DataFrame({"T": np.where(event, months, follow), "E": event.astype(int), "arm": arm}))
+            frame = pd.concat(frames, ignore_index=True)
             frame = frame[frame["T"] > 0]
             hr, lo, hi, _ = _cox(frame, "arm")
             out.update({f"{label}_hazard_ratio": hr, f"{label}_hazard_ratio_lower": lo,
@@ -1002,5 +1013,6 @@ def plot_validation(report: ValidationReport, path: str | Path) -> Path:
 __all__ = [
     "Case", "CasePredictions", "FortnaTargets", "ValidationReport", "brier", "calibration_table", "case_levers",
     "case_scenario", "concordance", "expected_survival", "fortna_targets", "generic_scenario", "predict_cases",
-    "monitors_scenario", "read_cases", "read_fortna", "read_war_outcomes", "validate", "victory_scenarios",
+    "generic_scenarios", "monitors_scenario", "read_cases", "read_fortna", "read_war_outcomes", "validate",
+    "victory_scenarios",
 ]

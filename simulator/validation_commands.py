@@ -49,7 +49,11 @@ def _war_outcomes(args: argparse.Namespace) -> str | Path | None:
     return None if args.cases else DEFAULT_WAR_OUTCOMES
 
 
-def _add_war_outcome_options(p: argparse.ArgumentParser) -> None:
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    """The data files both commands read: cases, Fortna's ceasefires and the war-outcome coding."""
+    p.add_argument("--cases", metavar="CSV", help="cases file (default: data/historical_ceasefires.csv)")
+    p.add_argument("--fortna", metavar="CSV", help="Fortna's civil-war ceasefires (default: "
+                                                   "data/fortna_civil_ceasefires.csv)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--war-outcomes", metavar="CSV",
                    help="how each case's war ended: case_id,war_outcome,reason (default: data/war_outcomes.csv "
@@ -104,9 +108,7 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     from .validation_settings import DEFAULT_MAX_EVALS, DEFAULT_SEED, DEFAULT_WORLDS, LOO_MAX_EVALS
 
     p = sub.add_parser("validate", help="replay historical ceasefires and score the model against them")
-    p.add_argument("--cases", metavar="CSV", help="cases file (default: data/historical_ceasefires.csv)")
-    p.add_argument("--fortna", metavar="CSV", help="Fortna's civil-war ceasefires (default: "
-                                                   "data/fortna_civil_ceasefires.csv)")
+    _add_data_options(p)
     p.add_argument("--out", metavar="DIR", default="results/validation",
                    help="output directory (default: results/validation)")
     p.add_argument("--force", action="store_true", help="replace an existing output directory")
@@ -115,13 +117,10 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--seed", type=non_negative, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
     p.add_argument("--constants", metavar="YAML",
                    help="use the constants in this file (as 'geosim calibrate' writes) instead of the defaults")
-    _add_war_outcome_options(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("calibrate", help="fit the model's global constants to history and Fortna's figures")
-    p.add_argument("--cases", metavar="CSV", help="cases file (default: data/historical_ceasefires.csv)")
-    p.add_argument("--fortna", metavar="CSV", help="Fortna's civil-war ceasefires (default: "
-                                                   "data/fortna_civil_ceasefires.csv)")
+    _add_data_options(p)
     p.add_argument("--out", metavar="FILE", default="calibrated_constants.yaml",
                    help="YAML file for the calibrated constants (default: calibrated_constants.yaml)")
     p.add_argument("--worlds", type=positive, default=CAL_WORLDS,
@@ -135,5 +134,4 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--jobs", type=positive, default=1, metavar="K",
                    help="leave-one-out refits in K processes (default: 1)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
-    _add_war_outcome_options(p)
     p.set_defaults(func=cmd_calibrate)
