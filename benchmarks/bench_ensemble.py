@@ -41,7 +41,7 @@ import mesa  # noqa: E402
 import numpy as np  # noqa: E402
 
 from simulator import CeasefireModel, load_scenario, run  # noqa: E402
-from simulator.ensemble import DEFAULT_BLOCKS_PER_CHUNK  # noqa: E402
+from simulator.runs.blocks import DEFAULT_BLOCKS_PER_CHUNK  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "ukraine_2025.yaml"
 MiB = 2**20
@@ -218,7 +218,7 @@ def main() -> int:
             show("ratio (1 process, largest size) / batch_run", report["ratio_vs_batch_run"])
     if "scaling" in parts:
         from simulator.api import make_plan
-        from simulator.parallel import execute
+        from simulator.runs.execute import execute
 
         report["scaling"] = {}
         plan = make_plan(load_scenario(SCENARIO), None, big, None, 60)

@@ -11,18 +11,18 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .errors import GeosimError, ScenarioError, UsageError
+from simulator.errors import GeosimError, ScenarioError, UsageError
 
 _LAZY = {
-    "Scenario": "scenario", "load_scenario": "scenario", "CeasefireModel": "model", "run": "api",
-    "Results": "results", "load_results": "results",
+    "Scenario": "scenario.load", "load_scenario": "scenario.load", "CeasefireModel": "model.model", "run": "api",
+    "Results": "analysis.results", "load_results": "analysis.results",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import run
-    from .model import CeasefireModel
-    from .results import Results, load_results
-    from .scenario import Scenario, load_scenario
+    from simulator.api import run
+    from simulator.model.model import CeasefireModel
+    from simulator.analysis.results import Results, load_results
+    from simulator.scenario.load import Scenario, load_scenario
 
 
 def __getattr__(name: str) -> Any:

@@ -12,11 +12,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-from .ensemble import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan
-from .errors import UsageError
-from .results import Results, finalize
-from .scenario import Scenario, load_scenario
-from .streams import MAX_MONTHS
+from simulator.runs.blocks import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan
+from simulator.errors import UsageError
+from simulator.analysis.results import Results, finalize
+from simulator.scenario.load import Scenario, load_scenario
+from simulator.model.streams import MAX_MONTHS
 
 PACKAGES = ("geosim", "mesa", "numpy", "pandas", "scipy", "lifelines", "pydantic", "matplotlib")
 
@@ -92,7 +92,7 @@ def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, w
         worlds_path: stream per-world outcomes, chunk by chunk, to this Parquet file (not kept in memory).
         on_chunk: called with a ``parallel.ChunkEvent`` in this process whenever a chunk is done.
     """
-    from .parallel import execute, remove_checkpoints
+    from simulator.runs.execute import execute, remove_checkpoints
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     plan = make_plan(sc, options, worlds, seed, horizon_months)

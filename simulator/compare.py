@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .api import make_plan, manifest_for
-from .ensemble import Plan, _block_stats, simulate_blocks, world_measures
-from .errors import UsageError
-from .results import Results, finalize
-from .scenario import Scenario, load_scenario
+from simulator.api import make_plan, manifest_for
+from simulator.runs.blocks import Plan, _block_stats, simulate_blocks, world_measures
+from simulator.errors import UsageError
+from simulator.analysis.results import Results, finalize
+from simulator.scenario.load import Scenario, load_scenario
 
 
 def _select(scenarios: list[Scenario], wanted: Sequence[str] | None) -> list[tuple[Scenario, str, str]]:

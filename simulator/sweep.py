@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from .api import run
-from .errors import ScenarioError
-from .params import REGISTRY
-from .results import Results
-from .scenario import Option, Scenario, _parse_spec
-from .yamlio import Located
+from simulator.api import run
+from simulator.errors import ScenarioError
+from simulator.scenario.params import REGISTRY
+from simulator.analysis.results import Results
+from simulator.scenario.load import Option, Scenario, _parse_spec
+from simulator.scenario.yamlio import Located
 
 
 def with_option(scenario: Scenario, name: str, changes: Mapping[str, Mapping[str, Any]],

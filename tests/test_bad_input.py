@@ -26,7 +26,7 @@ import pytest
 
 import simulator
 from simulator import cli
-from simulator.yamlio import MAX_BYTES, MAX_DEPTH, MAX_NODES
+from simulator.scenario.yamlio import MAX_BYTES, MAX_DEPTH, MAX_NODES
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = ROOT / "seeds" / "facts.yaml"
@@ -386,8 +386,8 @@ class Run:
 
 
 def run_cli(*args: str, timeout: float = 20) -> Run:
-    """Run ``python -m simulator.cli ARGS``; fail on a hang; measure its peak memory if we can."""
-    command = [sys.executable, "-m", "simulator.cli", *args]
+    """Run ``python -m simulator.cli.main ARGS``; fail on a hang; measure its peak memory if we can."""
+    command = [sys.executable, "-m", "simulator", *args]
     start = time.monotonic()
     if not hasattr(os, "wait4"):  # pragma: no cover - Windows: no per-child memory figure
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)

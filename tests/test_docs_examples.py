@@ -17,8 +17,8 @@ import yaml
 
 import simulator
 from simulator import cli
-from simulator.distributions import DIST_NAMES
-from simulator.params import CONSTANTS, REGISTRY
+from simulator.scenario.distributions import DIST_NAMES
+from simulator.scenario.params import CONSTANTS, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "scenarios.md"

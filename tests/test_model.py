@@ -25,11 +25,11 @@ from pandas.testing import assert_frame_equal
 from scipy import stats
 from scipy.special import expit
 
-import simulator.streams as streams_module
+import simulator.model.streams as streams_module
 from simulator import CeasefireModel
-from simulator.distributions import Choice, Fixed
-from simulator.params import CONSTANTS, REGISTRY
-from simulator.streams import Streams
+from simulator.scenario.distributions import Choice, Fixed
+from simulator.scenario.params import CONSTANTS, REGISTRY
+from simulator.model.streams import Streams
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "model.md"

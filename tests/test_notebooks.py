@@ -2,7 +2,7 @@
 
 Each notebook in ``notebooks/`` is executed with nbclient (kernel ``python3``, working
 directory ``notebooks/``) and must finish without an error and produce at least one image.
-The reading functions of ``simulator.reading`` are checked against small hand-built results.
+The reading functions of ``simulator.report.reading`` are checked against small hand-built results.
 
 To refresh the outputs saved in the notebooks after a change, run this file as a script:
 ``python tests/test_notebooks.py`` (it executes every notebook and writes it back).
@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 from simulator import CeasefireModel, Results, run
-from simulator.reading import describe, describe_sweep, difference_table, plot_world, probability_table
-from simulator.results import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS
+from simulator.report.reading import describe, describe_sweep, difference_table, plot_world, probability_table
+from simulator.analysis.results import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simulator.parallel as parallel
+import simulator.runs.execute as parallel
 from simulator import cli, run
 from simulator.api import make_plan
-from simulator.ensemble import BLOCK, ChunkResult, run_sequential, totals
-from simulator.results import Results, finalize
+from simulator.runs.blocks import BLOCK, ChunkResult, run_sequential, totals
+from simulator.analysis.results import Results, finalize
 
 WORLDS = 3 * BLOCK + 100  # 4 blocks, the last one partial
 HORIZON = 24  # hold_36 is NaN: the non-finite path of the exact sums is exercised too
@@ -251,7 +251,7 @@ def test_sigint_stops_worker_processes_cleanly(tmp_path: Path) -> None:
     ck = parallel.checkpoint_dir_for(out)
     args = _cli_args(out, "--workers", "2", "--blocks-per-chunk", "1")
     args[args.index("--worlds") + 1] = str(16 * BLOCK)  # 16 chunks: time to interrupt
-    proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", *args], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not list(ck.glob("*.npz")) and proc.poll() is None and time.monotonic() < deadline:
@@ -298,7 +298,7 @@ def test_bad_scale_arguments_exit_2_without_traceback(args, expected, tmp_path: 
 
 
 def test_dask_is_imported_only_by_the_dask_engine() -> None:
-    code = ("import sys, simulator.parallel, simulator.api, simulator.commands; "
+    code = ("import sys, simulator.runs.execute, simulator.api, simulator.cli.run; "
             "from simulator import cli; cli.build_parser(); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -365,8 +365,8 @@ def test_a_dask_worker_killed_mid_run_changes_nothing(plan, reference, cluster) 
 
 
 def test_command_line_default_chunk_is_the_library_default():
-    from simulator.cli import build_parser
-    from simulator.ensemble import DEFAULT_BLOCKS_PER_CHUNK
+    from simulator.cli.main import build_parser
+    from simulator.runs.blocks import DEFAULT_BLOCKS_PER_CHUNK
 
     args = build_parser().parse_args(["run", "scenarios/ukraine_2025.yaml"])
     assert args.blocks_per_chunk == DEFAULT_BLOCKS_PER_CHUNK

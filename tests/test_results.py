@@ -15,7 +15,7 @@ import pytest
 
 import simulator
 from simulator import cli, load_results, run
-from simulator.results import kaplan_meier
+from simulator.analysis.results import kaplan_meier
 
 WORLDS = 3000
 HORIZON = 40
@@ -27,7 +27,7 @@ def results(ukraine):
 
 
 def _geosim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "simulator.cli", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "simulator", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_probabilities_are_probabilities(results) -> None:
@@ -174,7 +174,7 @@ def test_existing_output_is_not_overwritten_without_force(tmp_path: Path, ukrain
 
 def test_a_failed_save_leaves_nothing_that_looks_complete(tmp_path: Path, ukraine, monkeypatch) -> None:
     res = run(ukraine, options=["peacekeepers"], worlds=500, horizon_months=12, progress=False)
-    import simulator.plots as plots
+    import simulator.report.figures as plots
 
     def boom(*a, **k):
         raise RuntimeError("disk full")

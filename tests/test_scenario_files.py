@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator import load_scenario
-from simulator.provenance import sources_table
+from simulator.scenario.provenance import sources_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -19,7 +19,7 @@ REQUIRED_OPTIONS = {"ceasefire_only", "nato_membership", "peacekeepers", "peacek
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
 def test_shipped_scenarios_check(path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "simulator.cli", "check", str(path)],
+    result = subprocess.run([sys.executable, "-m", "simulator", "check", str(path)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert ": ok - scenario" in result.stdout
@@ -54,7 +54,7 @@ def test_seed_citations_resolve_to_facts(ukraine) -> None:
 
 
 def test_sources_command_lists_every_parameter(ukraine_path: Path, ukraine) -> None:
-    result = subprocess.run([sys.executable, "-m", "simulator.cli", "sources", "--format", "csv",
+    result = subprocess.run([sys.executable, "-m", "simulator", "sources", "--format", "csv",
                              str(ukraine_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()

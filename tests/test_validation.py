@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 
 from simulator import load_scenario
-from simulator.cli import main
+from simulator.cli.main import main
 from simulator.errors import GeosimError
-from simulator.model import CeasefireModel
-from simulator.params import CONSTANTS
-from simulator import validation as V
-from simulator.calibration import CALIBRATED, Objective, case_log_likelihood
-from simulator.validation_commands import load_constants
+from simulator.model.model import CeasefireModel
+from simulator.scenario.params import CONSTANTS
+from simulator.history import validate as V
+from simulator.history.calibrate import CALIBRATED, Objective, case_log_likelihood
+from simulator.cli.history import load_constants
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "data" / "historical_ceasefires.csv"

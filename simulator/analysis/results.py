@@ -23,8 +23,8 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from scipy import stats
 
-from .ensemble import HOLD_MONTHS, MEASURES, Plan
-from .errors import UsageError
+from simulator.runs.blocks import HOLD_MONTHS, MEASURES, Plan
+from simulator.errors import UsageError
 
 Z95 = float(stats.norm.ppf(0.975))
 ALPHA = 0.05
@@ -119,7 +119,7 @@ class Results:
     def save(self, directory: str | Path, force: bool = False, save_worlds: bool = False,
              plots: bool = True) -> Path:
         """Write tables, figures and the manifest to ``directory`` atomically (see ``atomic_directory``)."""
-        from . import plots as plotting
+        from simulator.report import figures as plotting
 
         with atomic_directory(directory, force=force) as tmp:
             self.summary.to_csv(tmp / "summary.csv", index=False)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import UsageError
+from simulator.errors import UsageError
 
 
 def _split_options(values: list[str] | str | None) -> list[str] | None:
@@ -24,10 +24,10 @@ def _split_options(values: list[str] | str | None) -> list[str] | None:
 def cmd_run(args: argparse.Namespace) -> int:
     import os
 
-    from .api import run
-    from .parallel import StagedParquet, checkpoint_dir_for, remove_checkpoints
-    from .plots import summary_table
-    from .scenario import load_scenario
+    from simulator.api import run
+    from simulator.runs.execute import StagedParquet, checkpoint_dir_for, remove_checkpoints
+    from simulator.report.figures import summary_table
+    from simulator.scenario.load import load_scenario
 
     if args.scheduler is not None and args.workers is not None:
         raise UsageError("--workers sets the size of a local cluster; with --scheduler the cluster's own "
@@ -79,8 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare_files
-    from .plots import summary_table
+    from simulator.compare import compare_files
+    from simulator.report.figures import summary_table
 
     results = compare_files(args.files, options=_split_options(args.options), worlds=args.worlds,
                             seed=args.seed, horizon_months=args.horizon, progress=not args.quiet)
@@ -100,8 +100,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .plots import save_figures
-    from .results import load_results
+    from simulator.report.figures import save_figures
+    from simulator.analysis.results import load_results
 
     results = load_results(args.dir)
     paths = save_figures(results, Path(args.dir))

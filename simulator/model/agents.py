@@ -18,7 +18,7 @@ from scipy import stats
 from scipy.special import expit
 
 if TYPE_CHECKING:
-    from .model import CeasefireModel
+    from simulator.model.model import CeasefireModel
 
 Array = np.ndarray
 _SD_FLAT = np.sqrt(1.0 / 12.0)  # sd of a flat Beta(1, 1) belief

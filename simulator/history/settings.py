@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 DEFAULT_CASES = DATA_DIR / "historical_ceasefires.csv"
 DEFAULT_FORTNA = DATA_DIR / "fortna_civil_ceasefires.csv"
 DEFAULT_WAR_OUTCOMES = DATA_DIR / "war_outcomes.csv"  # the project's coding of how each case's war ended

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import GeosimError, UsageError
-from .scenario import Scenario, load_scenario
+from simulator.errors import GeosimError, UsageError
+from simulator.scenario.load import Scenario, load_scenario
 
 EXIT_USAGE = 2
 
@@ -62,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from .provenance import sources_table
+    from simulator.scenario.provenance import sources_table
 
     sc = load_scenario(args.file)
     table = sources_table(sc)
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_more(sub: argparse._SubParsersAction) -> None:
     """Commands defined in other modules register here (run, compare, plot, validate ...)."""
-    for module_name in ("simulator.commands", "simulator.validation_commands"):
+    for module_name in ("simulator.cli.run", "simulator.cli.history"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -124,6 +124,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .model import CeasefireModel
-from .scenario import Scenario
+from simulator.model.model import CeasefireModel
+from simulator.scenario.load import Scenario
 
 BLOCK = 4096
 # Blocks simulated together in one unit of work. Eight keeps 10^7 worlds of six options on two

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .scenario import Scenario
+from simulator.scenario.load import Scenario
 
 
 def sources_table(sc: Scenario) -> pd.DataFrame:

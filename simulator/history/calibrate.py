@@ -4,7 +4,7 @@ Only a small, identifiable subset of the global ``CONSTANTS`` is fitted (``CALIB
 the hazard's intercept and its sensitivity to the balance of gains and costs, and the
 strength and fading of post-war tension (which make the hazard front-loaded). Nothing per
 case is fitted: the cases enter only through the documented lever mapping of
-``simulator.validation``.
+``simulator.history.validate``.
 
 The loss (docs/validation.md) is a negative log-likelihood:
 
@@ -36,17 +36,17 @@ from typing import Any, Callable
 import numpy as np
 from scipy.optimize import minimize
 
-from .errors import UsageError
-from .params import CONSTANTS
-from .validation import (DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED, Case, FortnaTargets, _lever_key,
+from simulator.errors import UsageError
+from simulator.scenario.params import CONSTANTS
+from simulator.history.validate import (DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED, Case, FortnaTargets, _lever_key,
                          case_scenario, concordance, expected_survival, fortna_targets, generic_scenarios,
                          predict_cases, read_cases, restricted_mean, weighted_cox_hazard_ratio)
-from .validation_settings import DEFAULT_WAR_OUTCOMES
+from simulator.history.settings import DEFAULT_WAR_OUTCOMES
 
 CALIBRATED = ("hazard_intercept", "hazard_exponent", "tension_weight", "tension_decay_per_month",
               "undecided_optimism")
-from .validation_settings import CALIBRATION_WORLDS as DEFAULT_WORLDS  # noqa: E402
-from .validation_settings import DEFAULT_MAX_EVALS, LOO_MAX_EVALS  # noqa: E402,F401
+from simulator.history.settings import CALIBRATION_WORLDS as DEFAULT_WORLDS  # noqa: E402
+from simulator.history.settings import DEFAULT_MAX_EVALS, LOO_MAX_EVALS  # noqa: E402,F401
 EPS = 1e-6
 
 # How each constant is searched: on its own scale, or logged / logit-ed to keep it in range.

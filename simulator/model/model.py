@@ -9,12 +9,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from .agents import Actor, Alliance, Challenger, Defender, ForceContributor, Guarantor, Patron
-from .distributions import Fixed, Spec
-from .errors import UsageError
-from .params import CONSTANTS, REGISTRY
-from .scenario import Scenario, load_scenario
-from .streams import MAX_MONTHS, Streams
+from simulator.model.agents import Actor, Alliance, Challenger, Defender, ForceContributor, Guarantor, Patron
+from simulator.scenario.distributions import Fixed, Spec
+from simulator.errors import UsageError
+from simulator.scenario.params import CONSTANTS, REGISTRY
+from simulator.scenario.load import Scenario, load_scenario
+from simulator.model.streams import MAX_MONTHS, Streams
 
 AGENT_CLASSES: dict[str, type[Actor]] = {
     "challenger": Challenger, "defender": Defender, "patron": Patron,

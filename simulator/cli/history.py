@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 def load_constants(path: str | Path) -> dict[str, float]:
     """Plain values from a ``constants:`` block (as ``geosim calibrate`` writes); errors name FILE:LINE:COL."""
-    from .params import CONSTANTS
-    from .yamlio import load_yaml
+    from simulator.scenario.params import CONSTANTS
+    from simulator.scenario.yamlio import load_yaml
 
     loc = load_yaml(path)
     data = loc.data
@@ -40,7 +40,7 @@ def load_constants(path: str | Path) -> dict[str, float]:
 def _war_outcomes(args: argparse.Namespace) -> str | Path | None:
     """The coding of how each case's war ended: --war-outcomes; none with --no-war-outcomes; the
     shipped coding with the shipped cases; none for another cases file (it codes other cases)."""
-    from .validation_settings import DEFAULT_WAR_OUTCOMES
+    from simulator.history.settings import DEFAULT_WAR_OUTCOMES
 
     if args.no_war_outcomes:
         return None
@@ -63,7 +63,7 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .validation import DEFAULT_CASES, DEFAULT_FORTNA, validate
+    from simulator.history.validate import DEFAULT_CASES, DEFAULT_FORTNA, validate
 
     constants = load_constants(args.constants) if args.constants else None
     cases = args.cases or DEFAULT_CASES
@@ -80,12 +80,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .calibration import calibrate
-    from .validation import DEFAULT_CASES, DEFAULT_FORTNA
+    from simulator.history.calibrate import calibrate
+    from simulator.history.validate import DEFAULT_CASES, DEFAULT_FORTNA
 
     out = Path(args.out)
     if out.exists() and out.is_dir():
-        from .errors import UsageError
+        from simulator.errors import UsageError
 
         raise UsageError(f"output path '{out}' is a directory; give a file name for --out")
     cases = args.cases or DEFAULT_CASES
@@ -104,8 +104,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
-    from .validation_settings import CALIBRATION_WORLDS as CAL_WORLDS
-    from .validation_settings import DEFAULT_MAX_EVALS, DEFAULT_SEED, DEFAULT_WORLDS, LOO_MAX_EVALS
+    from simulator.history.settings import CALIBRATION_WORLDS as CAL_WORLDS
+    from simulator.history.settings import DEFAULT_MAX_EVALS, DEFAULT_SEED, DEFAULT_WORLDS, LOO_MAX_EVALS
 
     p = sub.add_parser("validate", help="replay historical ceasefires and score the model against them")
     _add_data_options(p)

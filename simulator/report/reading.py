@@ -25,7 +25,7 @@ import pandas as pd
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 
-    from .results import Results
+    from simulator.analysis.results import Results
 
 HOLD_LABELS = {"p_agreed": "agreed", "p_hold_12": "holds 12 months", "p_hold_24": "holds 24 months",
                "p_hold_36": "holds 36 months", "p_hold_horizon": "holds to the horizon",

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ScenarioError
+from simulator.errors import ScenarioError
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40

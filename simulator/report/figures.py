@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from .results import Results
+    from simulator.analysis.results import Results
 
 STYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (5, 5))]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]

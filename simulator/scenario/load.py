@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from .distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
-from .errors import ScenarioError
-from .params import CONSTANTS, REGISTRY, ROLES, ParamDef, Role
-from .yamlio import Located, load_yaml
+from simulator.scenario.distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
+from simulator.errors import ScenarioError
+from simulator.scenario.params import CONSTANTS, REGISTRY, ROLES, ParamDef, Role
+from simulator.scenario.yamlio import Located, load_yaml
 
 ACTOR_KEYS = ("role", "label", "description")
 SOURCE_KINDS = ("seed", "cite", "judgement", "calibrated")

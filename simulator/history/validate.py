@@ -38,13 +38,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .distributions import Choice, Fixed, LogNormal, Spec
-from .errors import GeosimError, UsageError
-from .model import CeasefireModel
-from .params import CONSTANTS
-from .scenario import Actor, Option, Scenario
+from simulator.scenario.distributions import Choice, Fixed, LogNormal, Spec
+from simulator.errors import GeosimError, UsageError
+from simulator.model.model import CeasefireModel
+from simulator.scenario.params import CONSTANTS
+from simulator.scenario.load import Actor, Option, Scenario
 
-from .validation_settings import (DATA_DIR, DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED,  # noqa: E402,F401
+from simulator.history.settings import (DATA_DIR, DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_SEED,  # noqa: E402,F401
                                   DEFAULT_WAR_OUTCOMES, DEFAULT_WORLDS)
 
 
@@ -818,7 +818,7 @@ class ValidationReport:
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
         """Write validation.csv, validation.json, calibration_table.csv and validation.png atomically."""
-        from .results import atomic_directory
+        from simulator.analysis.results import atomic_directory
 
         with atomic_directory(directory, force=force) as tmp:
             self.cases.to_csv(tmp / "validation.csv", index=False)

@@ -59,8 +59,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .ensemble import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan, simulate_blocks
-from .errors import UsageError
+from simulator.runs.blocks import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan, simulate_blocks
+from simulator.errors import UsageError
 
 ENGINES = ("sequential", "processes", "dask")
 MAX_ATTEMPTS = 3  # a chunk whose worker dies this many times stops the run
@@ -253,7 +253,7 @@ def _atomic_write(path: Path, data: bytes | Callable[[Any], None]) -> None:
 
 def plan_key(plan: Plan) -> dict[str, Any]:
     """Everything that determines a chunk's figures, apart from its bounds."""
-    from . import __version__
+    from simulator import __version__
 
     return {"format": FORMAT, "geosim": __version__, "scenario_sha256": plan.scenario.sha256,
             "options": list(plan.options), "worlds": plan.worlds, "seed": plan.seed,
