@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class GeosimError(Exception):
     """A user error: printed by the command line as ``FILE:LINE:COL: what; fix``."""
@@ -24,3 +26,22 @@ class ScenarioError(GeosimError):
 
 class UsageError(Exception):
     """A bad command-line argument or API argument (no file position to report)."""
+
+
+def did_you_mean(word: object, choices: Iterable[str], what: str = "choose from") -> str:
+    """The fix for an unknown name: the closest known name, or the list to choose from."""
+    import difflib
+
+    names = [str(c) for c in choices]
+    hint = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
+    return f"did you mean '{hint[0]}'?" if hint else f"{what}: " + ", ".join(names)
+
+
+def whole_number(name: str, value: object, low: int = 1, high: int | None = None) -> int:
+    """``value`` as a whole number in ``[low, high]``, or a ``UsageError`` that says which bound it breaks."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        kind = "a positive whole number" if low == 1 else f"a whole number of at least {low:,}"
+        raise UsageError(f"{name} must be {kind}, got {value!r}")
+    if high is not None and value > high:
+        raise UsageError(f"{name} must be at most {high:,}, got {value:,}")
+    return value

@@ -11,9 +11,6 @@ random numbers) with a normal interval for the mean difference.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from scipy import stats
 
 from simulator.runs.blocks import HOLD_MONTHS, MEASURES, Plan
 from simulator.errors import UsageError
+from simulator.files import atomic_directory
 
 Z95 = float(stats.norm.ppf(0.975))
 ALPHA = 0.05
@@ -135,45 +133,6 @@ class Results:
             manifest = dict(self.manifest, files=sorted(p.name for p in tmp.iterdir()) + ["manifest.json"])
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         return Path(directory)
-
-
-class atomic_directory:
-    """Build a directory under a temporary name and move it into place only when complete.
-
-    An existing directory is replaced only with ``force``. If anything fails (or the run is
-    interrupted), the temporary directory is removed and the destination is untouched.
-    """
-
-    def __init__(self, directory: str | Path, force: bool = False) -> None:
-        self.target = Path(directory)
-        self.force = force
-
-    def __enter__(self) -> Path:
-        t = self.target
-        if t.exists() and not t.is_dir():
-            raise UsageError(f"output path '{t}' exists and is not a directory; choose another --out")
-        if t.exists() and any(t.iterdir()) and not self.force:
-            raise UsageError(f"output directory '{t}' already exists; pass --force to replace it")
-        parent = t.parent if str(t.parent) else Path(".")
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.partial-", dir=parent))
-        except OSError as exc:
-            raise UsageError(f"cannot write to '{parent}' ({exc.strerror}); choose another --out") from None
-        return self.tmp
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        t = self.target
-        old = None
-        if t.exists():
-            old = t.with_name(f".{t.name}.old-{os.getpid()}")
-            os.replace(t, old)
-        os.replace(self.tmp, t)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def finalize(plan: Plan, totals: dict[str, np.ndarray], manifest: dict[str, Any],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from simulator.errors import GeosimError, UsageError
 from simulator.scenario.load import Scenario, load_scenario

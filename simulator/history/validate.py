@@ -818,7 +818,7 @@ class ValidationReport:
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
         """Write validation.csv, validation.json, calibration_table.csv and validation.png atomically."""
-        from simulator.analysis.results import atomic_directory
+        from simulator.files import atomic_directory
 
         with atomic_directory(directory, force=force) as tmp:
             self.cases.to_csv(tmp / "validation.csv", index=False)
@@ -862,7 +862,7 @@ class ValidationReport:
                 "predicted_median_months", "predicted_mean_months"]
         uncoded = m.get("cases_without_war_outcome") or []
         note = ("" if not uncoded else
-                f"\n\nNot coded for how their war ended (given the generic mix of decisive and undecided wars): "
+                "\n\nNot coded for how their war ended (given the generic mix of decisive and undecided wars): "
                 + ", ".join(uncoded))
         return ("\n".join(lines) + "\n\n" + table[cols].to_string(index=False, float_format=lambda x: f"{x:.2f}")
                 + "\n\nCalibration (cases by predicted chance of failure by their observed end):\n"

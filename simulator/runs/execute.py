@@ -61,6 +61,7 @@ import pandas as pd
 
 from simulator.runs.blocks import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan, simulate_blocks
 from simulator.errors import UsageError
+from simulator.files import atomic_write
 
 ENGINES = ("sequential", "processes", "dask")
 MAX_ATTEMPTS = 3  # a chunk whose worker dies this many times stops the run
@@ -223,32 +224,7 @@ def _pool_chunk(first: int, end: int, worlds_as: str | None) -> ChunkOutput:
 
 # --------------------------------------------------------------------------- checkpoints
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
 _CHECKPOINT_FILE = re.compile(r"^\d{7}-\d{7}-[0-9a-f]{20}(\.npz|\.o\d{2}\.parquet)$")
-
-
-def _atomic_write(path: Path, data: bytes | Callable[[Any], None]) -> None:
-    """Write to a temporary name in the same directory, then ``os.replace`` it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
-        with os.fdopen(fd, "wb") as fh:
-            if isinstance(data, bytes):
-                fh.write(data)
-            else:
-                data(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def plan_key(plan: Plan) -> dict[str, Any]:
@@ -279,7 +255,7 @@ class Checkpoints:
             raise UsageError(f"cannot write to '{self.dir.parent}' ({exc.strerror}); choose another --out") from None
         if not resume:
             self._clear()
-        _atomic_write(self.dir / "run.json", (json.dumps(self.key, indent=2, sort_keys=True) + "\n").encode())
+        atomic_write(self.dir / "run.json", (json.dumps(self.key, indent=2, sort_keys=True) + "\n").encode())
 
     def _chunk_key(self, first: int, end: int) -> str:
         return json.dumps(dict(self.key, first_block=first, end_block=end), sort_keys=True)
@@ -325,10 +301,10 @@ class Checkpoints:
         """Parts first, then the statistics: a chunk counts as done once its ``.npz`` exists."""
         if parquet_parts is not None:
             for i, data in enumerate(parquet_parts):
-                _atomic_write(self.part_path(out.first, out.end, i), data)
+                atomic_write(self.part_path(out.first, out.end, i), data)
         arrays = {f"b{block}.{name}": arr for block, stats in out.stats.items() for name, arr in stats.items()}
         arrays["key"] = np.array(self._chunk_key(out.first, out.end))
-        _atomic_write(self.dir / f"{self.stem(out.first, out.end)}.npz", lambda fh: np.savez(fh, **arrays))
+        atomic_write(self.dir / f"{self.stem(out.first, out.end)}.npz", lambda fh: np.savez(fh, **arrays))
 
     def _clear(self) -> None:
         for p in self.dir.iterdir():
@@ -628,7 +604,7 @@ def _execute(plan: Plan, chunks: list[tuple[int, int]], engine: str, workers: in
                     frames[(i, out.first)] = frame
             elif store is None:
                 for i, data in enumerate(out.worlds):
-                    _atomic_write(part_path(out.first, out.end, i), data)
+                    atomic_write(part_path(out.first, out.end, i), data)
         if store is not None:
             store.save(out, out.worlds if worlds_as == "parquet" else None)
         done(out.first, out.end, "computed")
@@ -717,7 +693,7 @@ def assemble_parquet(parts: Sequence[Path], path: Path, row_group: int = ROW_GRO
                 writer.close()
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, write)
+    atomic_write(path, write)
     return path
 
 
