@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 import mesa  # noqa: E402
 import numpy as np  # noqa: E402
 
-from simulator import CeasefireModel, load_scenario, run  # noqa: E402
-from simulator.runs.blocks import DEFAULT_BLOCKS_PER_CHUNK  # noqa: E402
+from simulator import CeasefireModel, Processes, Sequential, load_scenario, run  # noqa: E402
+from simulator.runs.plan import DEFAULT_BLOCKS_PER_CHUNK  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "ukraine_2025.yaml"
 MiB = 2**20
@@ -128,7 +128,7 @@ class TreeMemory:
 def timed_run(worlds: int, options: list[str] | None = None, horizon: int = 60, **kw: object) -> dict:
     sc = load_scenario(SCENARIO)
     t0 = time.perf_counter()
-    res = run(sc, options=options, worlds=worlds, horizon_months=horizon, progress=False, keep_worlds=False, **kw)
+    res = run(sc, options, worlds=worlds, horizon_months=horizon, progress=False, worlds_to=None, **kw)
     wall = time.perf_counter() - t0
     k = len(res.manifest["options"])
     wm = world_months(worlds, k, horizon)
@@ -159,7 +159,7 @@ def batch_run_baseline(seeds: int, horizon: int = 60) -> dict:
 def memory_run(worlds: int, options: list[str], horizon: int, workers: int, blocks_per_chunk: int) -> dict:
     tracemalloc.start()
     with TreeMemory() as tree:
-        out = timed_run(worlds, options, horizon, workers=workers, blocks_per_chunk=blocks_per_chunk)
+        out = timed_run(worlds, options, horizon, engine=Processes(workers, blocks_per_chunk=blocks_per_chunk))
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     # ru_maxrss is in KiB on Linux (bytes on macOS).
@@ -217,20 +217,21 @@ def main() -> int:
                 ours["world_months_per_s"] / report["baseline"]["batch_run_world_months_per_s"], 1)
             show("ratio (1 process, largest size) / batch_run", report["ratio_vs_batch_run"])
     if "scaling" in parts:
-        from simulator.api import make_plan
         from simulator.runs.execute import execute
+        from simulator.runs.plan import make_plan
 
         report["scaling"] = {}
         plan = make_plan(load_scenario(SCENARIO), None, big, None, 60)
         wm = world_months(big, len(plan.options), 60)
         # Start the fork server before timing, so that neither process count pays for it.
-        execute(make_plan(load_scenario(SCENARIO), None, 1, None, 2), engine="processes", workers=2)
-        for name, engine, w in (("sequential", "sequential", 1), ("processes_1", "processes", 1),
-                                ("processes_2", "processes", 2)):
+        execute(make_plan(load_scenario(SCENARIO), None, 1, None, 2), Processes(2))
+        # A fresh engine for each measurement: the time includes starting its worker processes.
+        for name, engine in (("sequential", Sequential()), ("processes_1", Processes(1)),
+                             ("processes_2", Processes(2))):
             load0 = os.getloadavg()[0]
             with TreeMemory(period=0.5) as tree:
                 t0 = time.perf_counter()
-                out = execute(plan, engine=engine, workers=w)
+                out = execute(plan, engine)
                 wall = time.perf_counter() - t0
             cpu = tree.cpu_self + tree.cpu_children
             report["scaling"][name] = {

@@ -15,13 +15,16 @@ from simulator.errors import GeosimError, ScenarioError, UsageError
 
 _LAZY = {
     "Scenario": "scenario.load", "load_scenario": "scenario.load", "CeasefireModel": "model.model", "run": "api",
-    "Results": "analysis.results", "load_results": "analysis.results",
+    "Results": "analysis.results", "load_results": "report.write", "save_results": "report.write",
+    "Sequential": "runs.engines", "Processes": "runs.engines", "Dask": "runs.engines",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.api import run
+    from simulator.runs.engines import Dask, Processes, Sequential
     from simulator.model.model import CeasefireModel
-    from simulator.analysis.results import Results, load_results
+    from simulator.analysis.results import Results
+    from simulator.report.write import load_results, save_results
     from simulator.scenario.load import Scenario, load_scenario
 
 
@@ -33,6 +36,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'simulator' has no attribute '{name}'")
 
 
-__all__ = ["CeasefireModel", "GeosimError", "Results", "Scenario", "ScenarioError", "UsageError", "load_results",
-           "load_scenario", "run"]
+__all__ = ["CeasefireModel", "Dask", "GeosimError", "Processes", "Results", "Scenario", "ScenarioError",
+           "Sequential", "UsageError", "load_results", "load_scenario", "run", "save_results"]
 __version__ = "0.1.0"

@@ -1,24 +1,40 @@
-"""The Python API for ensembles: ``run`` a scenario's options and get ``Results``."""
+"""The Python API for ensembles: ``run`` a scenario's options and get ``Results``.
+
+``run`` takes what to run (scenario, options, worlds, seed, horizon) and, separately, how:
+an engine object (``Sequential()``, ``Processes(workers=K)``, ``Dask(...)``), a checkpoint
+folder to resume from, where per-world outcomes go, and how to report progress.
+``run_and_save`` is what ``geosim run`` does: run, then write tables and figures to a folder,
+checkpointing next to it so that an interrupted call resumes with ``resume=True``.
+"""
 
 from __future__ import annotations
 
-import difflib
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Literal
 
-from simulator.runs.blocks import BLOCK, DEFAULT_BLOCKS_PER_CHUNK, Plan
-from simulator.errors import UsageError
 from simulator.analysis.results import Results, finalize
+from simulator.errors import UsageError
+from simulator.files import check_output_folder
+from simulator.report.write import save_results
+from simulator.runs.checkpoints import checkpoint_dir_for, remove_checkpoints
+from simulator.runs.engines import Dask, Engine, Processes, Sequential
+from simulator.runs.execute import ChunkEvent, RunInterrupted, WorldsTo, execute
+from simulator.runs.parquet import StagedParquet
+from simulator.runs.plan import BLOCK, Plan, make_plan
 from simulator.scenario.load import Scenario, load_scenario
-from simulator.model.streams import MAX_MONTHS
+
+__all__ = ["ChunkEvent", "Dask", "Engine", "Processes", "RunInterrupted", "Sequential", "checkpoint_dir_for",
+           "make_plan", "manifest_for", "run", "run_and_save"]
 
 PACKAGES = ("geosim", "mesa", "numpy", "pandas", "scipy", "lifelines", "pydantic", "matplotlib")
+KEEP_IN_MEMORY = 200_000  # worlds up to which per-world outcomes are kept by default
+Progress = bool | Callable[[ChunkEvent], None]
 
 
 def _versions() -> dict[str, str]:
@@ -31,105 +47,123 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _check_positive(name: str, value: Any, limit: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise UsageError(f"{name} must be a positive whole number, got {value!r}")
-    if limit is not None and value > limit:
-        raise UsageError(f"{name} must be at most {limit:,}, got {value:,}")
-    return value
-
-
-def make_plan(scenario: Scenario, options: Sequence[str] | None = None, worlds: int | None = None,
-              seed: int | None = None, horizon_months: int | None = None) -> Plan:
-    """Resolve defaults and check arguments: the baseline first, then the other options."""
-    if options:
-        for name in options:
-            if name not in scenario.options:
-                hint = difflib.get_close_matches(name, list(scenario.options), n=1)
-                fix = f"did you mean '{hint[0]}'?" if hint else "choose from: " + ", ".join(scenario.options)
-                raise UsageError(f"{scenario.path}: no option named '{name}'; {fix}")
-        chosen = list(dict.fromkeys(options))
-    else:
-        chosen = list(scenario.options)
-    if scenario.baseline in chosen:
-        chosen.remove(scenario.baseline)
-    chosen.insert(0, scenario.baseline)  # differences are always against the baseline
-    worlds = _check_positive("worlds", scenario.worlds if worlds is None else worlds, 10**9)
-    horizon = _check_positive("horizon", scenario.horizon_months if horizon_months is None else horizon_months,
-                              MAX_MONTHS)
-    seed = scenario.seed if seed is None else seed
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"seed must be a whole number of at least 0, got {seed!r}")
-    return Plan(scenario=scenario, options=tuple(chosen), worlds=worlds, seed=seed, horizon=horizon)
-
-
-def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, worlds: int | None = None,
-        seed: int | None = None, horizon_months: int | None = None, progress: bool = True,
-        keep_worlds: bool | None = None, blocks_per_chunk: int = DEFAULT_BLOCKS_PER_CHUNK, *, workers: int = 1,
-        dask: bool = False, scheduler: str | None = None, checkpoint_dir: str | Path | None = None,
-        resume: bool = False, keep_checkpoints: bool = False, worlds_path: str | Path | None = None,
-        on_chunk: Callable[[Any], None] | None = None) -> Results:
+def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, *, worlds: int | None = None,
+        seed: int | None = None, horizon_months: int | None = None, engine: Engine | None = None,
+        checkpoints: str | Path | None = None, resume: bool = False,
+        worlds_to: Literal["auto", "memory"] | str | Path | None = "auto", progress: Progress = True) -> Results:
     """Run options of a scenario on common random numbers and summarise them.
 
-    The figures are identical, bit for bit, whatever ``blocks_per_chunk``, ``workers`` or engine.
+    The figures are identical, bit for bit, whatever the engine, its number of workers or its
+    chunk size.
 
     Args:
         scenario: a loaded scenario or a path to a scenario file.
         options: option names (default: all); the baseline is always included, first.
         worlds, seed, horizon_months: override the scenario's values.
-        progress: show a progress bar on a terminal for runs longer than a second.
-        keep_worlds: keep per-world outcomes in ``Results.worlds``, ordered by option then world
-            (default: up to 200,000 worlds, unless ``worlds_path`` is given).
-        blocks_per_chunk: blocks of 4,096 worlds simulated together (memory vs overhead).
-        workers: local worker processes (1: run in this process). Worker processes import the
-            calling script's main module, so a script must call ``run`` under
-            ``if __name__ == "__main__":`` (notebooks and the ``geosim`` command need nothing).
-        dask: run on Dask: an embedded local cluster of ``workers`` processes, or ``scheduler``.
-        scheduler: address of a running Dask scheduler (``tcp://HOST:PORT``); implies ``dask``.
-        checkpoint_dir: save each finished chunk here, so that an interrupted run can resume.
-        resume: reuse the valid checkpoints in ``checkpoint_dir``.
-        keep_checkpoints: leave ``checkpoint_dir`` in place after the run (default: remove it).
-        worlds_path: stream per-world outcomes, chunk by chunk, to this Parquet file (not kept in memory).
-        on_chunk: called with a ``parallel.ChunkEvent`` in this process whenever a chunk is done.
-    """
-    from simulator.runs.execute import execute, remove_checkpoints
+        engine: where the worlds are simulated: ``Sequential()`` (the default: in this process),
+            ``Processes(workers=K)`` or ``Dask(workers=K)`` / ``Dask(scheduler="tcp://HOST:PORT")``;
+            each takes ``blocks_per_chunk`` (blocks of 4,096 worlds per unit of work). An engine
+            opened with ``with`` serves several runs; otherwise the run opens and closes it.
+            Worker processes import the calling script's main module, so a script must call
+            ``run`` under ``if __name__ == "__main__":`` (notebooks need nothing).
+        checkpoints: a folder where each finished chunk is saved as it finishes, so that an
+            interrupted run can resume; it is removed when the run succeeds.
+        resume: reuse the valid checkpoints in ``checkpoints`` (the same scenario file, options,
+            worlds, seed, horizon and chunk size) and compute only the missing chunks.
+        worlds_to: where per-world outcomes go: ``"memory"`` (``Results.worlds``, ordered by
+            option then world), a Parquet file path (written chunk by chunk, never held in
+            memory), ``None`` (not kept) or ``"auto"`` (memory up to 200,000 worlds, else not kept).
+        progress: ``True`` for a progress bar on a terminal (for runs longer than a second),
+            ``False`` for none, or a function called with a ``ChunkEvent`` in this process
+            whenever a chunk is done.
 
+    Raises:
+        RunInterrupted: Ctrl-C (or ``KeyboardInterrupt`` from ``progress``) stopped the run; the
+            finished chunks are in ``checkpoints``, if given: call again with ``resume=True``.
+    """
+    results = _run(scenario, options, worlds, seed, horizon_months, engine, checkpoints, resume, worlds_to, progress)
+    if checkpoints is not None:
+        remove_checkpoints(checkpoints)
+    return results
+
+
+def run_and_save(scenario: Scenario | str | Path, out: str | Path, options: Sequence[str] | None = None, *,
+                 worlds: int | None = None, seed: int | None = None, horizon_months: int | None = None,
+                 engine: Engine | None = None, resume: bool = False, force: bool = False,
+                 save_worlds: bool = False, plots: bool = True, progress: Progress = True) -> Results:
+    """Run like ``run`` and write tables, figures and the manifest to the folder ``out``: ``geosim run``.
+
+    ``out`` is checked before anything runs (an existing folder is replaced only with ``force``)
+    and written atomically once the run succeeded. Meanwhile finished chunks are checkpointed
+    in ``checkpoint_dir_for(out)`` (``.NAME.chunks`` next to ``out``), which is removed once
+    the results are saved: after an interruption (``RunInterrupted``) or a failure, the same
+    call with ``resume=True`` computes only the missing chunks. With ``save_worlds``,
+    per-world outcomes are streamed to ``worlds.parquet`` in ``out``, never held in memory.
+
+    Returns the results, without per-world outcomes.
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    out = Path(out)
+    check_output_folder(out, force)
+    folder = checkpoint_dir_for(out)
+    staged = folder / "worlds.parquet" if save_worlds else None
+    results = _run(sc, options, worlds, seed, horizon_months, engine, folder, resume, staged, progress)
+    try:
+        if staged is not None:
+            results.worlds = StagedParquet(staged)  # type: ignore[assignment]  # linked into the output
+        save_results(results, out, force=force, save_worlds=save_worlds, plots=plots)
+    except KeyboardInterrupt:
+        chunks = results.manifest["run"]["chunks"]
+        raise RunInterrupted(chunks, chunks, folder) from None
+    finally:
+        results.worlds = None
+    remove_checkpoints(folder)
+    return results
+
+
+def _run(scenario: Scenario | str | Path, options: Sequence[str] | None, worlds: int | None, seed: int | None,
+         horizon_months: int | None, engine: Engine | None, checkpoints: str | Path | None, resume: bool,
+         worlds_to: Literal["auto", "memory"] | str | Path | None, progress: Progress) -> Results:
+    """``run`` without removing the checkpoints, which ``run_and_save`` keeps until the results are saved."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     plan = make_plan(sc, options, worlds, seed, horizon_months)
-    if keep_worlds and worlds_path is not None:
-        raise UsageError("per-world outcomes go either to memory (keep_worlds) or to a file (worlds_path)")
-    keep = (plan.worlds <= 200_000 and worlds_path is None) if keep_worlds is None else keep_worlds
-    engine = "dask" if dask or scheduler is not None else ("processes" if workers != 1 else "sequential")
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    bar = None
-    if progress and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=plan.blocks(), unit="block", desc=f"{sc.name}: {len(plan.options)} options",
-                   delay=1.0, file=sys.stderr)
-
-    def chunk_done(event: Any) -> None:
-        if bar is not None:
-            bar.update(event.end - event.first)
-        if on_chunk is not None:
-            on_chunk(event)
-
+    on_chunk, finish = _progress(plan, progress)
     try:
-        out = execute(plan, engine=engine, workers=workers, scheduler=scheduler, blocks_per_chunk=blocks_per_chunk,
-                      keep_worlds=keep, worlds_path=worlds_path, checkpoint_dir=checkpoint_dir, resume=resume,
-                      on_chunk=chunk_done)
+        out = execute(plan, engine, worlds_to=_worlds_to(plan, worlds_to), checkpoints=checkpoints, resume=resume,
+                      on_chunk=on_chunk)
     finally:
-        if bar is not None:
-            bar.close()
-    wall = time.perf_counter() - t0
-    if checkpoint_dir is not None and not keep_checkpoints:
-        remove_checkpoints(checkpoint_dir)
-    manifest = manifest_for(plan, started, wall, run=out.info)
+        finish()
+    manifest = manifest_for(plan, started, time.perf_counter() - t0, run=out.info)
     return finalize(plan, out.totals, manifest, worlds=out.worlds)
 
 
+def _worlds_to(plan: Plan, worlds_to: Literal["auto", "memory"] | str | Path | None) -> WorldsTo:
+    if worlds_to is None or isinstance(worlds_to, Path):
+        return worlds_to
+    if not isinstance(worlds_to, str):
+        raise UsageError(f"worlds_to must be 'memory', 'auto', a Parquet file path or None, not {worlds_to!r}")
+    if worlds_to == "auto":
+        return "memory" if plan.worlds <= KEEP_IN_MEMORY else None
+    return "memory" if worlds_to == "memory" else Path(worlds_to)
+
+
+def _progress(plan: Plan, progress: Progress) -> tuple[Callable[[ChunkEvent], None] | None, Callable[[], None]]:
+    """The chunk callback for ``progress``, and what to call when the run ends."""
+    if callable(progress):
+        return progress, lambda: None
+    if not progress or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=plan.blocks(), unit="block", desc=f"{plan.scenario.name}: {len(plan.options)} options",
+               delay=1.0, file=sys.stderr)
+    return (lambda event: bar.update(event.end - event.first)), bar.close
+
+
 def manifest_for(plan: Plan, started: datetime, wall_seconds: float, **extra: Any) -> dict[str, Any]:
+    """What a run was (scenario, its SHA-256, seed, worlds, options, versions) and when it ran."""
     sc = plan.scenario
     return {
         "scenario": sc.name,

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulator.api import make_plan, manifest_for
-from simulator.runs.blocks import Plan, _block_stats, simulate_blocks, world_measures
-from simulator.errors import UsageError
 from simulator.analysis.results import Results, finalize
+from simulator.api import manifest_for
+from simulator.errors import UsageError
+from simulator.runs.blocks import block_statistics, simulate_blocks, world_measures
+from simulator.runs.plan import Plan, make_plan
 from simulator.scenario.load import Scenario, load_scenario
 
 
@@ -67,10 +68,11 @@ def compare_files(files: Sequence[str | Path], options: Sequence[str] | None = N
         assert result.worlds is not None
         for s, opt, lab in chosen:
             if s is sc:
-                frames[lab] = result.worlds[result.worlds["option"] == opt].drop(columns="option").reset_index(drop=True)
+                rows = result.worlds[result.worlds["option"] == opt]
+                frames[lab] = rows.drop(columns="option").reset_index(drop=True)
     labels = [lab for _, _, lab in chosen]
     measures = {lab: world_measures(frames[lab], base_plan.horizon) for lab in labels}
-    totals = _block_stats(measures, frames, labels, base_plan.horizon)
+    totals = block_statistics(measures, frames, labels, base_plan.horizon)
     plan = replace(base_plan, options=tuple(labels))
     manifest = manifest_for(plan, started, time.perf_counter() - t0,
                             files=[Path(s.path).name for s in scenarios],

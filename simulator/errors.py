@@ -17,7 +17,7 @@ class GeosimError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.what}; {self.fix}"
+        return printable(f"{self.file}:{self.line}:{self.col}: {self.what}; {self.fix}")
 
 
 class ScenarioError(GeosimError):
@@ -26,6 +26,13 @@ class ScenarioError(GeosimError):
 
 class UsageError(Exception):
     """A bad command-line argument or API argument (no file position to report)."""
+
+
+def printable(text: str, limit: int = 2000) -> str:
+    """``text`` safe to print on a terminal: control characters and escapes shown as ``\\xNN``, and cut
+    to ``limit`` characters (a hostile file must not be able to move the cursor or flood the screen)."""
+    out = "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
 
 
 def did_you_mean(word: object, choices: Iterable[str], what: str = "choose from") -> str:

@@ -48,6 +48,15 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[IO[bytes]], Non
     return path
 
 
+def check_output_folder(directory: str | Path, force: bool = False) -> None:
+    """Refuse an output folder that is a file, or that holds files and may not be replaced (``force``)."""
+    t = Path(directory)
+    if t.exists() and not t.is_dir():
+        raise UsageError(f"output path '{t}' exists and is not a directory; choose another --out")
+    if t.exists() and any(t.iterdir()) and not force:
+        raise UsageError(f"output directory '{t}' already exists; pass --force to replace it")
+
+
 class atomic_directory:
     """Build a directory under a temporary name and move it into place only when complete.
 
@@ -61,10 +70,7 @@ class atomic_directory:
 
     def __enter__(self) -> Path:
         t = self.target
-        if t.exists() and not t.is_dir():
-            raise UsageError(f"output path '{t}' exists and is not a directory; choose another --out")
-        if t.exists() and any(t.iterdir()) and not self.force:
-            raise UsageError(f"output directory '{t}' already exists; pass --force to replace it")
+        check_output_folder(t, self.force)
         parent = t.parent if str(t.parent) else Path(".")
         try:
             parent.mkdir(parents=True, exist_ok=True)

@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.api import run
+from simulator.api import Engine, run
 from simulator.errors import ScenarioError
 from simulator.scenario.params import REGISTRY
 from simulator.analysis.results import Results
-from simulator.scenario.load import Option, Scenario, _parse_spec
+from simulator.scenario.load import Option, Scenario, parse_spec
 from simulator.scenario.yamlio import Located
 
 
@@ -39,7 +39,7 @@ def with_option(scenario: Scenario, name: str, changes: Mapping[str, Mapping[str
             if pname not in REGISTRY[role]:
                 raise ScenarioError(loc.file, 1, 1, f"unknown parameter '{pname}' for {actor}",
                                     "see 'geosim sources' for the parameters of each actor")
-            merged[(actor, pname)] = _parse_spec(loc, (actor, pname), raw, REGISTRY[role][pname],
+            merged[(actor, pname)] = parse_spec(loc, (actor, pname), raw, REGISTRY[role][pname],
                                                  scenario.facts, f"{actor}.{pname}")
     options = dict(scenario.options)
     options[name] = Option(name, description, merged)
@@ -48,11 +48,12 @@ def with_option(scenario: Scenario, name: str, changes: Mapping[str, Mapping[str
 
 def sweep(scenario: Scenario, actor: str, parameter: str, values: Sequence[Any], based_on: str | None = None,
           worlds: int | None = None, seed: int | None = None, horizon_months: int | None = None,
-          progress: bool = False) -> tuple[pd.DataFrame, Results]:
+          progress: bool = False, engine: Engine | None = None) -> tuple[pd.DataFrame, Results]:
     """Run ``actor.parameter`` at each of ``values`` (on top of option ``based_on``).
 
-    Returns one row per value with the summary's columns (``p_hold_36`` and its interval,
-    ``p_direct_clash``, ``mean_aid_bn`` ...) and the full ``Results`` of the run.
+    ``engine`` is passed to ``run`` (default: this process). Returns one row per value with the
+    summary's columns (``p_hold_36`` and its interval, ``p_direct_clash``, ``mean_aid_bn`` ...)
+    and the full ``Results`` of the run.
     """
     sc = scenario
     names = []
@@ -61,7 +62,8 @@ def sweep(scenario: Scenario, actor: str, parameter: str, values: Sequence[Any],
         name = f"{actor}.{parameter}={shown}"
         sc = with_option(sc, name, {actor: {parameter: value}}, based_on=based_on)
         names.append(name)
-    results = run(sc, options=names, worlds=worlds, seed=seed, horizon_months=horizon_months, progress=progress)
+    results = run(sc, options=names, worlds=worlds, seed=seed, horizon_months=horizon_months, engine=engine,
+                  progress=progress)
     table = results.summary.set_index("option").loc[names].reset_index()
     table.insert(1, "value", list(values))
     table.insert(1, "parameter", f"{actor}.{parameter}")

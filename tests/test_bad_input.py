@@ -242,7 +242,7 @@ CASES = [
     _case("python-tag", broken("worlds: 100", "worlds: !!python/name:os.system"), "!!python",
           "unsupported YAML value"),
     _case("python-tag-on-a-list", broken("worlds: 100", "worlds: !!python/object/apply:os.system [ls]"),
-          "!!python", "worlds", "integer"),
+          "!!python", "unsupported YAML tag", "!!python/object/apply:os.system"),
     _case("impossible-date", broken("description: a small scenario to break", "description: 2025-13-45"),
           "2025-13-45", "2025-13-45"),
     _case("top-level-is-a-list", "- name: tiny\n- worlds: 5\n", "- name", "must be a mapping"),

@@ -85,21 +85,21 @@ def test_first_month_hazard_is_the_documented_logistic(ukraine, option: str) -> 
     m.step()
     c = {name: d.default for name, d in CONSTANTS.items()}
     # month 1: both sides have worn down and rebuilt once; no aid in either option
-    cap_ch = ch["capability"] * (1 - ch["depreciation_per_month"]) + ch["regeneration_per_month"] * (
-        1 - ch["sanctions_drag"])
+    cap_ch = ch.capability * (1 - ch.depreciation_per_month) + ch.regeneration_per_month * (
+        1 - ch.sanctions_drag)
     cap_def = 1.0 * (1 - 0.02) + 0.01
     if option == "nato_membership":  # only NATO is committed: pending 0.05 x prior 0.5, power 10
         nato = m.alliances[0].p
-        q = nato["pending_commitment"] * nato["credibility_prior_mean"]
+        q = nato.pending_commitment * nato.credibility_prior_mean
         q = np.where(m.agreed, q, 0.0)  # a refused deal leaves no pending accession
         window = m.agreed.astype(float)
-        power = nato["power"]
+        power = nato.power
     else:
         q, window, power = 0.0, 0.0, 0.0
     p_win = cap_ch / (cap_ch + cap_def + q * power)
-    optimism = 1 + c["undecided_optimism"] * ch["war_undecided"]  # expects more after an undecided war
-    cost = 1.0 + q * ch["intervention_cost"] + ch["hold_value"]
-    logit = (c["hazard_intercept"] + c["hazard_exponent"] * np.log(p_win * ch["gains_value"] * optimism / cost)
+    optimism = 1 + c["undecided_optimism"] * ch.war_undecided  # expects more after an undecided war
+    cost = 1.0 + q * ch.intervention_cost + ch.hold_value
+    logit = (c["hazard_intercept"] + c["hazard_exponent"] * np.log(p_win * ch.gains_value * optimism / cost)
              + c["tension_weight"] * c["tension_initial"] + c["window_weight"] * window)
     np.testing.assert_allclose(m.challenger.last_hazard, expit(logit), rtol=1e-12)
 
@@ -161,8 +161,8 @@ def test_beta_belief_after_k_probes_is_exact(ukraine, role: str, resolve: float)
     out = m.outcomes()
     g = m.guarantors[0]
     assert [x.name for x in m.guarantors] == [name]
-    a0 = g.p["credibility_prior_mean"] * g.p["credibility_prior_strength"]
-    b0 = (1 - g.p["credibility_prior_mean"]) * g.p["credibility_prior_strength"]
+    a0 = g.p.credibility_prior_mean * g.p.credibility_prior_strength
+    b0 = (1 - g.p.credibility_prior_mean) * g.p.credibility_prior_strength
     probes = out["probes"].to_numpy()
     k = out["answered_probes"].to_numpy()
     assert probes.max() >= 3, "the test needs worlds with several probes"
@@ -280,7 +280,7 @@ def test_nato_accession_follows_delay_veto_and_survival(ukraine) -> None:
     m = run(ukraine, "nato_membership", worlds=3000, record_worlds=80)
     out, nato = m.outcomes(), m.alliances[0]
     due = nato.accession_due
-    np.testing.assert_array_equal(due, np.maximum(1, np.ceil(nato.p["accession_delay_months"])))
+    np.testing.assert_array_equal(due, np.maximum(1, np.ceil(nato.p.accession_delay_months)))
     assert due.min() >= 1
     held_to_due = out["agreed"] & (~out["collapsed"] | (out["collapse_month"].fillna(10**6) >= due))
     held_to_due &= due <= m.horizon
@@ -300,7 +300,7 @@ def test_nato_accession_follows_delay_veto_and_survival(ukraine) -> None:
     pending = agreed & (month < d)
     np.testing.assert_array_equal(tr["window_open"].to_numpy(), pending)
     member = agreed & ~vetoed & (month >= d)
-    expected = np.where(member, nato.p["member_commitment"], np.where(pending, nato.p["pending_commitment"], 0.0))
+    expected = np.where(member, nato.p.member_commitment, np.where(pending, nato.p.pending_commitment, 0.0))
     np.testing.assert_allclose(tr["commitment_nato"].to_numpy(), expected)
     assert member.any() and pending.any()
 
@@ -313,7 +313,7 @@ def test_a_contributor_that_insists_on_a_backstop_stays_home_without_one(ukraine
     # the others deploy their offer if the ceasefire lasted until their deploy month
     went = ~uk.insists_on_backstop & (uk.max_deployed > 0)
     assert went.any()
-    np.testing.assert_array_equal(uk.max_deployed[went], uk.p["troops_offered"][went])
+    np.testing.assert_array_equal(uk.max_deployed[went], uk.p.troops_offered[went])
     backed = run(ukraine, "peacekeepers", worlds=4000)
     assert (backed.forces[0].max_deployed > 0).mean() > (uk.max_deployed > 0).mean()
 

@@ -2,7 +2,7 @@
 
 Each notebook in ``notebooks/`` is executed with nbclient (kernel ``python3``, working
 directory ``notebooks/``) and must finish without an error and produce at least one image.
-The reading functions of ``simulator.report.reading`` are checked against small hand-built results.
+The reading and table functions of ``simulator.report`` are checked against small hand-built results.
 
 To refresh the outputs saved in the notebooks after a change, run this file as a script:
 ``python tests/test_notebooks.py`` (it executes every notebook and writes it back).
@@ -20,8 +20,11 @@ import pandas as pd
 import pytest
 
 from simulator import CeasefireModel, Results, run
-from simulator.report.reading import describe, describe_sweep, difference_table, plot_world, probability_table
-from simulator.analysis.results import DIFFERENCE_COLUMNS, SUMMARY_COLUMNS
+from simulator.analysis.differences import DIFFERENCE_COLUMNS
+from simulator.analysis.results import summary_columns
+from simulator.report.figures import plot_world
+from simulator.report.reading import describe, describe_sweep
+from simulator.report.tables import difference_table, probability_table
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -32,8 +35,8 @@ CELL_TIMEOUT = 300
 
 def execute(path: Path):
     """Run a notebook top to bottom in a fresh ``python3`` kernel, in ``notebooks/``; return it executed."""
-    nbformat = pytest.importorskip("nbformat", reason="install the dev extra (make test) to run notebooks")
-    nbclient = pytest.importorskip("nbclient", reason="install the dev extra (make test) to run notebooks")
+    nbformat = pytest.importorskip("nbformat", reason="install the test extra (make test) to run notebooks")
+    nbclient = pytest.importorskip("nbclient", reason="install the test extra (make test) to run notebooks")
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", record_timing=False,
                                      resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
@@ -79,7 +82,7 @@ def _summary(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
     """A summary table: every option holds with probability ``hold`` (interval +-3 points) unless told."""
     out = []
     for option, v in rows.items():
-        r = {c: np.nan for c in SUMMARY_COLUMNS}
+        r = {c: np.nan for c in summary_columns()}
         r.update(option=option, worlds=1000, p_agreed=0.9, p_agreed_lo=0.88, p_agreed_hi=0.92,
                  mean_aid_bn=0.0, mean_troops=0.0, p_direct_clash=0.0, p_direct_clash_lo=0.0,
                  p_direct_clash_hi=0.004)
@@ -90,7 +93,7 @@ def _summary(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
             if key != "hold":
                 r[key] = value
         out.append(r)
-    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(out, columns=summary_columns())
 
 
 def _pairs(diffs: dict[tuple[str, str], tuple[float, float, float]], measure: str = "hold_36") -> pd.DataFrame:

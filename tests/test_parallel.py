@@ -1,7 +1,7 @@
 """Scale: chunked runs in processes and on Dask give the same figures, bit for bit; faults and resume.
 
 Every run here simulates the same small plan (4 blocks of worlds, the last one partial, three
-options, 24 months) and is compared with the plain sequential run of ``ensemble.py``, exactly.
+options, 24 months) and is compared with the plain sequential run of ``runs/blocks.py``, exactly.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simulator.runs.execute as parallel
-from simulator import cli, run
-from simulator.api import make_plan
-from simulator.runs.blocks import BLOCK, ChunkResult, run_sequential, totals
+from simulator import Dask, Processes, Sequential, cli, run
 from simulator.analysis.results import Results, finalize
+from simulator.runs import engines
+from simulator.runs.blocks import run_sequential
+from simulator.runs.checkpoints import checkpoint_dir_for
+from simulator.runs.execute import ChunkEvent, RunInterrupted, RunOutput, execute
+from simulator.runs.plan import BLOCK, make_plan
+from simulator.runs.totals import ChunkResult, ExactTotals, totals
 
 WORLDS = 3 * BLOCK + 100  # 4 blocks, the last one partial
 HORIZON = 24  # hold_36 is NaN: the non-finite path of the exact sums is exercised too
@@ -40,7 +43,7 @@ def plan(ukraine):
 
 @pytest.fixture(scope="module")
 def reference(plan):
-    """The original sequential path: one chunk, ``ensemble.totals`` with ``math.fsum`` in block order."""
+    """The plain sequential path: one chunk, ``totals`` with ``math.fsum`` in block order."""
     merged = run_sequential(plan, blocks_per_chunk=16, keep_worlds=True)
     assert merged.worlds is not None
     tot = totals(plan, merged)
@@ -66,7 +69,7 @@ def assert_same_results(got: Results, want: Results, worlds: bool = False) -> No
         pd.testing.assert_frame_equal(got.worlds, want.worlds, check_exact=True)
 
 
-def check(plan, reference, out: parallel.RunOutput, worlds: bool = False) -> None:
+def check(plan, reference, out: RunOutput, worlds: bool = False) -> None:
     want, want_totals = reference
     assert_same_totals(out.totals, want_totals)
     got = finalize(plan, out.totals, {"baseline": plan.scenario.baseline}, worlds=out.worlds)
@@ -94,7 +97,7 @@ def test_exact_totals_equal_fsum_in_block_order_whatever_the_arrival_order() -> 
 
     want = totals(TinyPlan(), ChunkResult(stats=stats))  # type: ignore[arg-type]
     for order in (range(n), rng.permutation(n)):
-        acc = parallel.ExactTotals(n)
+        acc = ExactTotals(n)
         for b in order:
             acc.add(int(b), stats[int(b)])
         assert_same_totals(acc.totals(), want)
@@ -102,19 +105,19 @@ def test_exact_totals_equal_fsum_in_block_order_whatever_the_arrival_order() -> 
     with pytest.raises(ValueError, match="counted twice"):
         acc.add(0, stats[0])
     with pytest.raises(RuntimeError, match="not simulated"):
-        parallel.ExactTotals(n).totals()
+        ExactTotals(n).totals()
 
 
 def test_the_default_run_is_unchanged(ukraine, plan, reference) -> None:
     res = run(ukraine, options=OPTIONS, worlds=WORLDS, seed=SEED, horizon_months=HORIZON, progress=False,
-              keep_worlds=True)
+              worlds_to="memory")
     assert_same_results(res, reference[0], worlds=True)
     assert res.manifest["run"]["engine"] == "sequential"
 
 
 @pytest.mark.parametrize("blocks_per_chunk", [1, 2, 5])
 def test_chunk_size_does_not_change_a_bit(plan, reference, blocks_per_chunk: int) -> None:
-    out = parallel.execute(plan, blocks_per_chunk=blocks_per_chunk, keep_worlds=True)
+    out = execute(plan, Sequential(blocks_per_chunk=blocks_per_chunk), worlds_to="memory")
     assert out.info["chunks"] == len(plan.chunks(blocks_per_chunk))
     check(plan, reference, out, worlds=True)
 
@@ -124,8 +127,11 @@ def test_chunk_size_does_not_change_a_bit(plan, reference, blocks_per_chunk: int
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_local_processes_give_identical_results(plan, reference, workers: int) -> None:
-    out = parallel.execute(plan, engine="processes", workers=workers, blocks_per_chunk=1, keep_worlds=True)
+    before = {p.pid for p in _pool_workers()}
+    engine = Processes(workers, blocks_per_chunk=1)
+    out = execute(plan, engine, worlds_to="memory")
     assert out.info["engine"] == "processes" and out.info["chunks_computed"] == 4
+    assert not engine.is_open and {p.pid for p in _pool_workers()} == before  # the run opened the engine and closed it
     check(plan, reference, out, worlds=True)
 
 
@@ -137,14 +143,14 @@ def _pool_workers() -> list[multiprocessing.Process]:
 def test_a_worker_process_that_dies_has_its_chunks_rerun(plan, reference) -> None:
     killed: list[int] = []
 
-    def kill_a_worker(event: parallel.ChunkEvent) -> None:
+    def kill_a_worker(event: ChunkEvent) -> None:
         if not killed:
             victim = _pool_workers()[0]
             assert victim.pid is not None
             os.kill(victim.pid, signal.SIGKILL)
             killed.append(victim.pid)
 
-    out = parallel.execute(plan, engine="processes", workers=2, blocks_per_chunk=1, on_chunk=kill_a_worker)
+    out = execute(plan, Processes(2, blocks_per_chunk=1), on_chunk=kill_a_worker)
     assert killed
     assert out.info["pool_restarts"] >= 1  # the pool broke and was rebuilt
     assert out.info["chunks_computed"] == 4  # each chunk counted once
@@ -156,25 +162,26 @@ def test_a_worker_process_that_dies_has_its_chunks_rerun(plan, reference) -> Non
 
 def test_resume_reuses_checkpoints_and_gives_identical_results(ukraine, plan, reference, tmp_path: Path) -> None:
     ck = tmp_path / ".out.chunks"
-    kwargs = dict(options=OPTIONS, worlds=WORLDS, seed=SEED, horizon_months=HORIZON, progress=False,
-                  blocks_per_chunk=1, checkpoint_dir=ck)
+    kwargs = dict(options=OPTIONS, worlds=WORLDS, seed=SEED, horizon_months=HORIZON,
+                  engine=Sequential(blocks_per_chunk=1), checkpoints=ck)
 
-    def stop_after_two(event: parallel.ChunkEvent) -> None:
+    def stop_after_two(event: ChunkEvent) -> None:
         if event.done == 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        run(ukraine, **kwargs, on_chunk=stop_after_two)
+    with pytest.raises(RunInterrupted) as stopped:
+        run(ukraine, **kwargs, progress=stop_after_two)
+    assert (stopped.value.done, stopped.value.total, stopped.value.checkpoints) == (2, 4, ck)
     assert len(list(ck.glob("*.npz"))) == 2
     assert not list(ck.glob(".tmp-*"))
 
     # A checkpoint of another plan (here: another seed) is never reused ...
-    other = parallel.execute(make_plan(ukraine, OPTIONS, WORLDS, SEED + 1, HORIZON), blocks_per_chunk=1,
-                             checkpoint_dir=tmp_path / ".other.chunks", resume=True)
+    other = execute(make_plan(ukraine, OPTIONS, WORLDS, SEED + 1, HORIZON), Sequential(blocks_per_chunk=1),
+                    checkpoints=tmp_path / ".other.chunks", resume=True)
     assert other.info["chunks_resumed"] == 0
     # ... and the same plan picks up where it stopped.
-    events: list[parallel.ChunkEvent] = []
-    res = run(ukraine, **kwargs, resume=True, keep_worlds=True, on_chunk=events.append)
+    events: list[ChunkEvent] = []
+    res = run(ukraine, **kwargs, resume=True, worlds_to="memory", progress=events.append)
     assert sorted(e.source for e in events) == ["checkpoint", "checkpoint", "computed", "computed"]
     assert res.manifest["run"]["chunks_resumed"] == 2 and res.manifest["run"]["chunks_computed"] == 2
     assert_same_results(res, reference[0], worlds=True)
@@ -183,14 +190,14 @@ def test_resume_reuses_checkpoints_and_gives_identical_results(ukraine, plan, re
 
 def test_a_stale_or_damaged_checkpoint_is_not_used(plan, reference, tmp_path: Path) -> None:
     ck = tmp_path / "ck"
-    parallel.execute(plan, blocks_per_chunk=2, checkpoint_dir=ck)
+    execute(plan, Sequential(blocks_per_chunk=2), checkpoints=ck)
     first, second = sorted(ck.glob("*.npz"))
     first.write_bytes(b"not a checkpoint")
-    out = parallel.execute(plan, blocks_per_chunk=2, checkpoint_dir=ck, resume=True)
+    out = execute(plan, Sequential(blocks_per_chunk=2), checkpoints=ck, resume=True)
     assert (out.info["chunks_resumed"], out.info["chunks_computed"]) == (1, 1)
     check(plan, reference, out)
     # Other chunk bounds: other keys, nothing reused, old files pruned.
-    out = parallel.execute(plan, blocks_per_chunk=1, checkpoint_dir=ck, resume=True)
+    out = execute(plan, Sequential(blocks_per_chunk=1), checkpoints=ck, resume=True)
     assert out.info["chunks_resumed"] == 0
     assert len(list(ck.glob("*.npz"))) == 4
     check(plan, reference, out)
@@ -207,8 +214,8 @@ def _cli_args(out: Path, *more: str) -> list[str]:
 def test_ctrl_c_or_an_error_leaves_nothing_that_looks_complete_and_resume_finishes(
         plan, reference, tmp_path: Path, monkeypatch, capsys) -> None:
     out = tmp_path / "out"
-    ck = parallel.checkpoint_dir_for(out)
-    real = parallel.compute_chunk
+    ck = checkpoint_dir_for(out)
+    real = engines.compute_chunk
     calls: list[int] = []
 
     def interrupted(plan, first, end, worlds_as=None):
@@ -217,7 +224,7 @@ def test_ctrl_c_or_an_error_leaves_nothing_that_looks_complete_and_resume_finish
             raise KeyboardInterrupt
         return real(plan, first, end, worlds_as)
 
-    monkeypatch.setattr(parallel, "compute_chunk", interrupted)
+    monkeypatch.setattr(engines, "compute_chunk", interrupted)
     args = _cli_args(out, "--blocks-per-chunk", "1", "--save-worlds")
     assert cli.main(args) == 130
     err = capsys.readouterr().err
@@ -228,13 +235,13 @@ def test_ctrl_c_or_an_error_leaves_nothing_that_looks_complete_and_resume_finish
     def failing(plan, first, end, worlds_as=None):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(parallel, "compute_chunk", failing)
+    monkeypatch.setattr(engines, "compute_chunk", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         cli.main(args + ["--resume"])
     assert not out.exists() and not list(tmp_path.rglob("manifest.json"))
 
     calls.clear()
-    monkeypatch.setattr(parallel, "compute_chunk", interrupted)
+    monkeypatch.setattr(engines, "compute_chunk", interrupted)
     assert cli.main(args + ["--resume"]) == 0, capsys.readouterr().err
     assert len(calls) == 2  # only the two chunks that were not checkpointed
     manifest = json.loads((out / "manifest.json").read_text())
@@ -248,7 +255,7 @@ def test_ctrl_c_or_an_error_leaves_nothing_that_looks_complete_and_resume_finish
 
 def test_sigint_stops_worker_processes_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "big"
-    ck = parallel.checkpoint_dir_for(out)
+    ck = checkpoint_dir_for(out)
     args = _cli_args(out, "--workers", "2", "--blocks-per-chunk", "1")
     args[args.index("--worlds") + 1] = str(16 * BLOCK)  # 16 chunks: time to interrupt
     proc = subprocess.Popen([sys.executable, "-m", "simulator", *args], stdout=subprocess.PIPE,
@@ -267,7 +274,7 @@ def test_sigint_stops_worker_processes_cleanly(tmp_path: Path) -> None:
 def test_save_worlds_streams_parquet_equal_to_the_in_memory_rows(ukraine, reference, tmp_path: Path) -> None:
     path = tmp_path / "w" / "worlds.parquet"
     res = run(ukraine, options=OPTIONS, worlds=WORLDS, seed=SEED, horizon_months=HORIZON, progress=False,
-              blocks_per_chunk=1, worlds_path=path)
+              engine=Sequential(blocks_per_chunk=1), worlds_to=path)
     assert res.worlds is None  # not kept in memory
     assert_same_results(res, reference[0])
     pd.testing.assert_frame_equal(pd.read_parquet(path), reference[0].worlds, check_exact=True)
@@ -275,7 +282,7 @@ def test_save_worlds_streams_parquet_equal_to_the_in_memory_rows(ukraine, refere
     # Byte for byte the same file whatever the chunking.
     again = tmp_path / "again.parquet"
     run(ukraine, options=OPTIONS, worlds=WORLDS, seed=SEED, horizon_months=HORIZON, progress=False,
-        blocks_per_chunk=5, worlds_path=again)
+        engine=Sequential(blocks_per_chunk=5), worlds_to=str(again))
     assert again.read_bytes() == path.read_bytes()
 
 
@@ -299,7 +306,7 @@ def test_bad_scale_arguments_exit_2_without_traceback(args, expected, tmp_path: 
 
 def test_dask_is_imported_only_by_the_dask_engine() -> None:
     code = ("import sys, simulator.runs.execute, simulator.api, simulator.cli.run; "
-            "from simulator import cli; cli.build_parser(); "
+            "from simulator import cli, Dask; cli.build_parser(); Dask(2); Dask(scheduler='127.0.0.1:8786'); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -318,7 +325,7 @@ def cluster():
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path, capsys, monkeypatch) -> None:
     import socket
 
-    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(engines, "CONNECT_TIMEOUT", 1.0)
 
     with socket.socket() as s:  # a port on which nobody listens
         s.bind(("127.0.0.1", 0))
@@ -332,8 +339,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path, capsys, monke
 
 
 def test_a_dask_cluster_gives_identical_results(plan, reference, cluster) -> None:
-    out = parallel.execute(plan, engine="dask", scheduler=cluster.scheduler_address, blocks_per_chunk=1,
-                           keep_worlds=True)
+    out = execute(plan, Dask(scheduler=cluster.scheduler_address, blocks_per_chunk=1), worlds_to="memory")
     assert out.info["engine"] == "dask" and out.info["chunks_computed"] == 4
     check(plan, reference, out, worlds=True)
 
@@ -357,7 +363,7 @@ def test_a_dask_worker_killed_mid_run_changes_nothing(plan, reference, cluster) 
 
         killer = threading.Thread(target=kill_the_first_busy_worker, daemon=True)
         killer.start()
-        out = parallel.execute(plan, engine="dask", scheduler=cluster.scheduler_address, blocks_per_chunk=1)
+        out = execute(plan, Dask(scheduler=cluster.scheduler_address, blocks_per_chunk=1))
         killer.join()
     assert killed  # a worker died while it was simulating a chunk; the nanny restarts it
     assert out.info["chunks_computed"] == 4
@@ -366,7 +372,7 @@ def test_a_dask_worker_killed_mid_run_changes_nothing(plan, reference, cluster) 
 
 def test_command_line_default_chunk_is_the_library_default():
     from simulator.cli.main import build_parser
-    from simulator.runs.blocks import DEFAULT_BLOCKS_PER_CHUNK
+    from simulator.runs.plan import DEFAULT_BLOCKS_PER_CHUNK
 
     args = build_parser().parse_args(["run", "scenarios/ukraine_2025.yaml"])
     assert args.blocks_per_chunk == DEFAULT_BLOCKS_PER_CHUNK

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,8 @@ import pandas as pd
 import pytest
 
 import simulator
-from simulator import cli, load_results, run
-from simulator.analysis.results import kaplan_meier
+from simulator import cli, load_results, run, save_results
+from simulator.analysis.survival import kaplan_meier
 
 WORLDS = 3000
 HORIZON = 40
@@ -23,7 +22,7 @@ HORIZON = 40
 
 @pytest.fixture(scope="module")
 def results(ukraine):
-    return run(ukraine, worlds=WORLDS, horizon_months=HORIZON, progress=False, keep_worlds=True)
+    return run(ukraine, worlds=WORLDS, horizon_months=HORIZON, progress=False, worlds_to="memory")
 
 
 def _geosim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -118,8 +117,10 @@ def test_compare_against_another_baseline(results) -> None:
 
 
 def test_chunking_does_not_change_a_single_number(ukraine) -> None:
-    a = run(ukraine, options=["peacekeepers"], worlds=9000, horizon_months=24, progress=False, blocks_per_chunk=1)
-    b = run(ukraine, options=["peacekeepers"], worlds=9000, horizon_months=24, progress=False, blocks_per_chunk=8)
+    a = run(ukraine, options=["peacekeepers"], worlds=9000, horizon_months=24, progress=False,
+            engine=simulator.Sequential(blocks_per_chunk=1))
+    b = run(ukraine, options=["peacekeepers"], worlds=9000, horizon_months=24, progress=False,
+            engine=simulator.Sequential(blocks_per_chunk=8))
     pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
     pd.testing.assert_frame_equal(a.survival, b.survival, check_exact=True)
     pd.testing.assert_frame_equal(a.pairs, b.pairs, check_exact=True)
@@ -181,7 +182,7 @@ def test_a_failed_save_leaves_nothing_that_looks_complete(tmp_path: Path, ukrain
 
     monkeypatch.setattr(plots, "save_figures", boom)
     with pytest.raises(RuntimeError):
-        res.save(tmp_path / "out")
+        save_results(res, tmp_path / "out")
     assert not (tmp_path / "out").exists()
     assert list(tmp_path.iterdir()) == []  # the temporary directory is gone too
 
@@ -213,7 +214,7 @@ def test_unwritable_output_path_exits_2(ukraine_path: Path, tmp_path: Path, caps
 
 def test_plot_redraws_figures(tmp_path: Path, ukraine) -> None:
     res = run(ukraine, options=["aid_only"], worlds=600, horizon_months=12, progress=False)
-    res.save(tmp_path / "r", plots=False)
+    save_results(res, tmp_path / "r", plots=False)
     assert not (tmp_path / "r" / "survival.png").exists()
     assert cli.main(["plot", str(tmp_path / "r")]) == 0
     png = (tmp_path / "r" / "survival.png").read_bytes()

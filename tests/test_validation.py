@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -15,27 +16,32 @@ import pytest
 from simulator import load_scenario
 from simulator.cli.main import main
 from simulator.errors import GeosimError
-from simulator.model.model import CeasefireModel
-from simulator.scenario.params import CONSTANTS
+from simulator.history import cases as C
+from simulator.history import fortna as F
+from simulator.history import mapping as M
+from simulator.history import scores as S
+from simulator.history import settings
 from simulator.history import validate as V
 from simulator.history.calibrate import CALIBRATED, Objective, case_log_likelihood
-from simulator.cli.history import load_constants
+from simulator.model.model import CeasefireModel
+from simulator.scenario.constants_file import load_constants
+from simulator.scenario.params import CONSTANTS
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "data" / "historical_ceasefires.csv"
-FORTNA = ROOT / "data" / "fortna_civil_ceasefires.csv"
-HEADER = list(V.CASE_COLUMNS) + ["notes"]
+CASES = settings.DEFAULT_CASES
+FORTNA = settings.DEFAULT_FORTNA
+HEADER = list(C.CASE_COLUMNS) + ["notes"]
 
 
-def case(**kw) -> V.Case:
-    base = dict(case_id="x", name="x", kind="ceasefire", start=V.date(2000, 1, 1), end=None, failed=False,
+def case(**kw) -> C.Case:
+    base = dict(case_id="x", name="x", kind="ceasefire", start=date(2000, 1, 1), end=None, failed=False,
                 guarantee="none", foreign_troops=0, force_type="none", monitors=0, dmz=False, defender_aid="none")
     base.update(kw)
-    return V.Case(**base)
+    return C.Case(**base)
 
 
-def levers(c: V.Case) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
-    roles, lv = V.case_levers(c)
+def levers(c: C.Case) -> tuple[dict[str, str], dict[tuple[str, str], float]]:
+    roles, lv = M.case_levers(c)
     return roles, {k: v.value for k, v in lv.items()}
 
 
@@ -59,11 +65,11 @@ def test_defense_treaty_is_alliance_membership_from_the_start() -> None:
     roles, lv = levers(c)
     assert roles == {"alliance": "alliance"}
     assert lv[("alliance", "invited")] is True and lv[("alliance", "veto_members")] == 0
-    m = CeasefireModel(V.case_scenario(c, horizon_months=2, worlds=8, seed=1), None, 8, 1, collect=False)
+    m = CeasefireModel(M.case_scenario(c, horizon_months=2, worlds=8, seed=1), None, 8, 1, collect=False)
     m.step()
     alliance = m.alliances[0]
     assert alliance.member.all() and not m.window_open().any()
-    assert np.allclose(alliance.commitment(), alliance.p["member_commitment"])
+    assert np.allclose(alliance.commitment(), alliance.p.member_commitment)
 
 
 def test_force_types_map_to_a_force_contributor() -> None:
@@ -88,28 +94,28 @@ def test_monitors_and_dmz_are_incident_control_without_a_tripwire() -> None:
     assert roles == {"line": "force_contributor"}
     assert lv[("line", "power")] == lv[("line", "power_per_1000_troops")] == 0
     assert lv[("line", "resolve")] == lv[("line", "credibility_prior_mean")] == 0
-    assert V.line_incident_control(0, False) == 0
-    assert 0 < V.line_incident_control(50, False) < V.line_incident_control(200, False) \
-        == V.line_incident_control(900, False) < V.line_incident_control(200, True) < 1
-    assert V.line_incident_control(0, True) == V.DMZ_INCIDENT_CONTROL
+    assert M.line_incident_control(0, False) == 0
+    assert 0 < M.line_incident_control(50, False) < M.line_incident_control(200, False) \
+        == M.line_incident_control(900, False) < M.line_incident_control(200, True) < 1
+    assert M.line_incident_control(0, True) == M.DMZ_INCIDENT_CONTROL
     # no tripwire: in the first month (before any incident) the challenger's hazard is unchanged
     h = []
     for c in (case(), case(monitors=250, dmz=True)):
-        m = CeasefireModel(V.case_scenario(c, horizon_months=1, worlds=64, seed=3), None, 64, 3, collect=False)
+        m = CeasefireModel(M.case_scenario(c, horizon_months=1, worlds=64, seed=3), None, 64, 3, collect=False)
         m.step()
         h.append(m.challenger.last_hazard.copy())
     np.testing.assert_allclose(h[0], h[1])
     # ... but fewer incidents over time
     inc = []
     for c in (case(), case(monitors=250, dmz=True)):
-        m = CeasefireModel(V.case_scenario(c, horizon_months=60, worlds=400, seed=3), None, 400, 3, collect=False)
+        m = CeasefireModel(M.case_scenario(c, horizon_months=60, worlds=400, seed=3), None, 400, 3, collect=False)
         m.run()
         inc.append(m.incidents.sum())
     assert inc[1] < inc[0]
 
 
 def test_aid_levels_are_patron_aid() -> None:
-    aid = [levers(case(defender_aid=a))[1].get(("donor", "aid_bn_per_year"), 0.0) for a in V.AID_LEVELS]
+    aid = [levers(case(defender_aid=a))[1].get(("donor", "aid_bn_per_year"), 0.0) for a in C.AID_LEVELS]
     assert aid[0] == 0 and aid == sorted(aid) and len(set(aid)) == 4
     roles, lv = levers(case(guarantee="partisan_guarantor", defender_aid="high"))
     assert roles == {"guarantor": "patron"} and lv[("guarantor", "aid_bn_per_year")] == aid[-1]
@@ -119,10 +125,10 @@ def test_mapping_only_sets_levers_never_constants() -> None:
     allowed = {"commitment", "resolve", "credibility_prior_mean", "power", "invited", "accession_delay_months",
                "veto_members", "troops_offered", "power_per_1000_troops", "tripwire_half_troops",
                "incident_control", "casualty_tolerance", "deploy_month", "aid_bn_per_year"}
-    for c in V.read_cases(CASES):
-        sc = V.case_scenario(c)
+    for c in C.read_cases(CASES):
+        sc = M.case_scenario(c)
         assert sc.constants == {}
-        _, lv = V.case_levers(c)
+        _, lv = M.case_levers(c)
         assert {p for a, p in lv if a != "challenger"} <= allowed
         assert {p for a, p in lv if a == "challenger"} == {"war_undecided"}  # every shipped case is coded
         assert all(spec.source for spec in lv.values())
@@ -133,26 +139,26 @@ def test_mapping_only_sets_levers_never_constants() -> None:
 def test_war_outcome_sets_the_challengers_war_undecided(outcome: str, value: float) -> None:
     c = case(war_outcome=outcome, war_outcome_reason="because")
     assert levers(c)[1] == {("challenger", "war_undecided"): value}
-    assert "because" in V.case_levers(c)[1][("challenger", "war_undecided")].source
+    assert "because" in M.case_levers(c)[1][("challenger", "war_undecided")].source
 
 
 def test_uncoded_case_keeps_the_generic_mix_of_wars() -> None:
     assert levers(case())[1] == {}
-    spec = V.case_scenario(case()).base[("challenger", "war_undecided")]
-    f = V.fortna_targets(FORTNA)
+    spec = M.case_scenario(case()).base[("challenger", "war_undecided")]
+    f = F.fortna_targets(FORTNA)
     # the generic mix is the share of Fortna's no-peacekeeper ceasefires that followed no decisive victory
     assert spec.weights[1] / sum(spec.weights) == pytest.approx(f.undecided_share_no_pk)
-    assert V.UNDECIDED_SHARE == (47, 62)
+    assert M.UNDECIDED_SHARE == (47, 62)
 
 
 def test_shipped_war_outcomes_code_every_shipped_case() -> None:
-    coded = V.read_war_outcomes(V.DEFAULT_WAR_OUTCOMES)
-    assert sorted(coded) == sorted(c.case_id for c in V.read_cases(CASES, None))
+    coded = C.read_war_outcomes(settings.DEFAULT_WAR_OUTCOMES)
+    assert sorted(coded) == sorted(c.case_id for c in C.read_cases(CASES, None))
     assert all(reason for _, reason in coded.values())
-    cases = {c.case_id: c for c in V.read_cases(CASES)}
+    cases = {c.case_id: c for c in C.read_cases(CASES)}
     assert cases["minsk1_2014"].war_outcome == "indecisive"
     assert cases["budapest_1994"].war_outcome == "no_war"
-    assert all(c.war_outcome is None for c in V.read_cases(CASES, None))
+    assert all(c.war_outcome is None for c in C.read_cases(CASES, None))
 
 
 def test_coding_for_a_case_that_is_not_there_is_refused(tmp_path: Path, capsys) -> None:
@@ -178,20 +184,20 @@ def test_war_outcome_options(tmp_path: Path, capsys) -> None:
     assert code == 0, err
     assert set(pd.read_csv(tmp_path / "b" / "validation.csv")["war_outcome"]) == {"not coded"}
     # the two options exclude each other
-    code, _, err = run_cli(["validate", "--no-war-outcomes", "--war-outcomes", str(V.DEFAULT_WAR_OUTCOMES),
+    code, _, err = run_cli(["validate", "--no-war-outcomes", "--war-outcomes", str(settings.DEFAULT_WAR_OUTCOMES),
                             "--out", str(tmp_path / "c")], capsys)
     assert code == 2 and "not allowed with" in err
 
 
 def test_victory_comparison_puts_the_decisive_war_in_the_treated_arm() -> None:
-    f = V.fortna_targets(FORTNA)
+    f = F.fortna_targets(FORTNA)
     h = 60
     follow = [min(x, h) for x in f.follow_up_months]
     ratios = []
     for optimism in (0.0, 1.5):
-        und, dec = V.victory_scenarios(horizon_months=h, worlds=300, seed=3, constants={"undecided_optimism": optimism})
-        s_und, s_dec = (V.expected_survival(sc, h, 300, 3) for sc in (und, dec))
-        ratios.append(V.weighted_cox_hazard_ratio(s_und, s_dec, follow))
+        und, dec = M.victory_scenarios(horizon_months=h, worlds=300, seed=3, constants={"undecided_optimism": optimism})
+        s_und, s_dec = (S.expected_survival(sc, h, 300, 3) for sc in (und, dec))
+        ratios.append(S.weighted_cox_hazard_ratio(s_und, s_dec, follow))
     assert ratios[0] == pytest.approx(1.0, abs=1e-6)  # no optimism: the arms are the same worlds
     assert ratios[1] < 0.8  # optimism after an undecided war: a decisive one is safer
 
@@ -213,12 +219,12 @@ def test_bad_war_outcomes_file_names_line_and_column(tmp_path: Path, capsys, tex
 
 
 def test_observed_span_in_months() -> None:
-    cases = {c.case_id: c for c in V.read_cases(CASES)}
+    cases = {c.case_id: c for c in C.read_cases(CASES)}
     assert cases["minsk1_2014"].months == 5 and cases["minsk1_2014"].failed
     assert cases["arab_israeli_truce_1948"].months == 3
     georgia = cases["georgia_2008"]
     assert not georgia.failed and georgia.end is None
-    assert georgia.observed_months == pytest.approx((V.CENSOR_DATE - V.date(2008, 8, 12)).days / V.MONTH_DAYS)
+    assert georgia.observed_months == pytest.approx((C.CENSOR_DATE - date(2008, 8, 12)).days / C.MONTH_DAYS)
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -227,17 +233,17 @@ def test_concordance_by_hand() -> None:
     # comparable pairs (the shorter one failed): (0,1) (0,2) (0,3) (1,2) (1,3); the censored
     # case 2 (6 months) cannot be compared with case 3 (8 months). Predictions rank 4 of 5 right.
     observed, failed = [2, 4, 6, 8], [1, 1, 0, 1]
-    assert V.concordance(observed, [1, 3, 2, 4], failed) == pytest.approx(4 / 5)
-    assert V.concordance(observed, [1, 2, 3, 4], failed) == pytest.approx(1.0)
-    assert V.concordance(observed, [4, 3, 2, 1], failed) == pytest.approx(0.0)
+    assert S.concordance(observed, [1, 3, 2, 4], failed) == pytest.approx(4 / 5)
+    assert S.concordance(observed, [1, 2, 3, 4], failed) == pytest.approx(1.0)
+    assert S.concordance(observed, [4, 3, 2, 1], failed) == pytest.approx(0.0)
     # a tie in prediction counts one half: pairs (0,1) C, (0,2) tie, (1,2) D
-    assert V.concordance([1, 2, 3], [1, 2, 1], [1, 1, 1]) == pytest.approx(1.5 / 3)
+    assert S.concordance([1, 2, 3], [1, 2, 1], [1, 1, 1]) == pytest.approx(1.5 / 3)
 
 
 def test_brier_and_calibration_table_by_hand() -> None:
     p, y = [0.2, 0.9, 0.5, 0.6], [0, 1, 1, 0]
-    assert V.brier(p, y) == pytest.approx((0.04 + 0.01 + 0.25 + 0.36) / 4)
-    table = V.calibration_table(p, y).set_index("bin")
+    assert S.brier(p, y) == pytest.approx((0.04 + 0.01 + 0.25 + 0.36) / 4)
+    table = S.calibration_table(p, y).set_index("bin")
     assert table.loc["0.00-0.25", "cases"] == 1 and table.loc["0.00-0.25", "observed_failure_share"] == 0
     assert table.loc["0.50-0.75", "cases"] == 2
     assert table.loc["0.50-0.75", "mean_predicted_failure"] == pytest.approx(0.55)
@@ -247,18 +253,18 @@ def test_brier_and_calibration_table_by_hand() -> None:
 
 def test_survival_summaries_by_hand() -> None:
     s = np.array([1.0, 0.8, 0.6, 0.5, 0.4])
-    assert V.median_months(s) == 3 and math.isnan(V.median_months(np.ones(5)))
-    assert V.restricted_mean(s) == pytest.approx(2.3)
+    assert S.median_months(s) == 3 and math.isnan(S.median_months(np.ones(5)))
+    assert S.restricted_mean(s) == pytest.approx(2.3)
     # first-year share with follow-ups of 2 and 4 months and a 12-month "year" beyond the curve:
     # failures by follow-up: 0.4 and 0.6; all of them inside the first year
-    assert V.first_year_share(s, [2, 4]) == pytest.approx(1.0)
-    c = case(start=V.date(2000, 1, 1), end=V.date(2000, 3, 1), failed=True)  # fails in month 2
+    assert S.first_year_share(s, [2, 4]) == pytest.approx(1.0)
+    c = case(start=date(2000, 1, 1), end=date(2000, 3, 1), failed=True)  # fails in month 2
     assert case_log_likelihood(s, c) == pytest.approx(math.log(0.2))
-    assert case_log_likelihood(s, case(start=V.date(2000, 1, 1))) == pytest.approx(math.log(0.4))
+    assert case_log_likelihood(s, case(start=date(2000, 1, 1))) == pytest.approx(math.log(0.4))
 
 
 def test_fortna_figures_are_recomputed_from_the_file() -> None:
-    f = V.fortna_targets(FORTNA)
+    f = F.fortna_targets(FORTNA)
     assert (f.n, f.n_no_peacekeepers, f.n_controls) == (96, 62, 84)
     assert round(f.survival_1y_no_pk, 2) == 0.61 and round(f.survival_5y_no_pk, 2) == 0.39
     assert (round(f.hazard_ratio, 2), round(f.hazard_ratio_lower, 2), round(f.hazard_ratio_upper, 2)) == (
@@ -278,7 +284,7 @@ def test_fortna_file_without_mission_types_still_gives_the_targets(tmp_path: Pat
     frame = pd.read_csv(FORTNA, dtype=str, keep_default_na=False).drop(columns=["pkopC"])
     bare = tmp_path / "fortna.csv"
     frame.to_csv(bare, index=False)
-    f, full = V.fortna_targets(bare), V.fortna_targets(FORTNA)
+    f, full = F.fortna_targets(bare), F.fortna_targets(FORTNA)
     assert math.isnan(f.observer_hazard_ratio)
     assert (f.hazard_ratio, f.victory_hazard_ratio, f.survival_1y_no_pk) == (
         full.hazard_ratio, full.victory_hazard_ratio, full.survival_1y_no_pk)
@@ -286,9 +292,9 @@ def test_fortna_file_without_mission_types_still_gives_the_targets(tmp_path: Pat
 
 def test_conditional_survival_matches_the_plain_model() -> None:
     c = case(foreign_troops=5000, force_type="interposition", monitors=100, defender_aid="medium")
-    sc = V.case_scenario(c, horizon_months=48, worlds=3000, seed=11)
-    s = V.expected_survival(sc, 48, 3000, 11)
-    months, collapsed = V.sampled_durations(sc, 48, 3000, 11)
+    sc = M.case_scenario(c, horizon_months=48, worlds=3000, seed=11)
+    s = S.expected_survival(sc, 48, 3000, 11)
+    months, collapsed = S.sampled_durations(sc, 48, 3000, 11)
     for m in (6, 12, 24, 48):
         sampled = float(np.mean(~collapsed | (months > m)))
         se = math.sqrt(s[m] * (1 - s[m]) / 3000)
@@ -331,7 +337,7 @@ def test_missing_column_is_refused(tmp_path: Path, capsys, column: str) -> None:
     bad = write_cases(tmp_path / "cases.csv", drop=column)
     code, _, err = run_cli(["validate", "--cases", str(bad), "--out", str(tmp_path / "out")], capsys)
     assert code == 2
-    pos = V.CASE_COLUMNS.index(column) + 1
+    pos = C.CASE_COLUMNS.index(column) + 1
     assert err.startswith(f"{bad}:1:{pos}: missing column '{column}'")
     assert not (tmp_path / "out").exists()
 
@@ -371,7 +377,7 @@ def test_inconsistent_rows_are_refused(tmp_path: Path) -> None:
     for mutate, column, what in cases:
         bad = write_cases(tmp_path / "cases.csv", mutate)
         with pytest.raises(GeosimError) as err:
-            V.read_cases(bad)
+            C.read_cases(bad)
         assert err.value.col == HEADER.index(column) + 1 and what in err.value.what
 
 
@@ -430,8 +436,8 @@ def test_calibrate_writes_a_pasteable_constants_block(tmp_path: Path, capsys) ->
 
 
 def test_objective_is_deterministic_with_common_random_numbers() -> None:
-    cases = V.read_cases(CASES)[:2]
-    f = V.fortna_targets(FORTNA)
+    cases = C.read_cases(CASES)[:2]
+    f = F.fortna_targets(FORTNA)
     start = {n: float(CONSTANTS[n].default) for n in CALIBRATED}
     a = Objective(cases, f, worlds=40, seed=2).components(start)
     b = Objective(cases, f, worlds=40, seed=2).components(start)
@@ -451,7 +457,7 @@ def test_calibrated_defaults_say_how_they_were_calibrated() -> None:
 
 @pytest.fixture(scope="module")
 def shipped() -> V.ValidationReport:
-    return V.validate(CASES, FORTNA, worlds=V.DEFAULT_WORLDS, seed=V.DEFAULT_SEED)
+    return V.validate(CASES, FORTNA, worlds=settings.DEFAULT_WORLDS, seed=settings.DEFAULT_SEED)
 
 
 def test_shipped_defaults_peacekeeping_hazard_ratio_in_fortnas_interval(shipped) -> None:

@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-
-def load_constants(path: str | Path) -> dict[str, float]:
-    """Plain values from a ``constants:`` block (as ``geosim calibrate`` writes); errors name FILE:LINE:COL."""
-    from simulator.scenario.params import CONSTANTS
-    from simulator.scenario.yamlio import load_yaml
-
-    loc = load_yaml(path)
-    data = loc.data
-    if not isinstance(data, dict) or not isinstance(data.get("constants"), dict):
-        raise loc.error((), "expected a 'constants:' mapping", "use the file 'geosim calibrate' writes")
-    out: dict[str, float] = {}
-    for name, raw in data["constants"].items():
-        where = ("constants", name)
-        if name not in CONSTANTS:
-            hint = difflib.get_close_matches(str(name), list(CONSTANTS), n=1)
-            raise loc.error(where, f"unknown constant '{name}'",
-                            f"did you mean '{hint[0]}'?" if hint else "known: " + ", ".join(CONSTANTS), key=True)
-        value = raw.get("value") if isinstance(raw, dict) else raw
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise loc.error(where + (("value",) if isinstance(raw, dict) else ()),
-                            f"constants.{name} needs a plain number", "write {value: NUMBER, source: ...}")
-        lo, hi = CONSTANTS[name].bounds()
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise loc.error(where + (("value",) if isinstance(raw, dict) else ()),
-                            f"constants.{name} = {value:g} is outside {lo:g}..{hi:g}", "use a value inside the range")
-        out[str(name)] = float(value)
-    return out
+from simulator.errors import UsageError
 
 
 def _war_outcomes(args: argparse.Namespace) -> str | Path | None:
@@ -51,19 +24,21 @@ def _war_outcomes(args: argparse.Namespace) -> str | Path | None:
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
     """The data files both commands read: cases, Fortna's ceasefires and the war-outcome coding."""
-    p.add_argument("--cases", metavar="CSV", help="cases file (default: data/historical_ceasefires.csv)")
-    p.add_argument("--fortna", metavar="CSV", help="Fortna's civil-war ceasefires (default: "
-                                                   "data/fortna_civil_ceasefires.csv)")
+    p.add_argument("--cases", metavar="CSV", help="cases file (default: the shipped historical_ceasefires.csv)")
+    p.add_argument("--fortna", metavar="CSV", help="Fortna's civil-war ceasefires (default: the shipped "
+                                                   "fortna_civil_ceasefires.csv)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--war-outcomes", metavar="CSV",
-                   help="how each case's war ended: case_id,war_outcome,reason (default: data/war_outcomes.csv "
-                        "for the shipped cases, none with --cases)")
+                   help="how each case's war ended: case_id,war_outcome,reason (default: the shipped "
+                        "war_outcomes.csv for the shipped cases, none with --cases)")
     g.add_argument("--no-war-outcomes", action="store_true",
                    help="code no case: every case gets the generic mix of decisive and undecided wars")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from simulator.history.validate import DEFAULT_CASES, DEFAULT_FORTNA, validate
+    from simulator.history.settings import DEFAULT_CASES, DEFAULT_FORTNA
+    from simulator.history.validate import validate
+    from simulator.scenario.constants_file import load_constants
 
     constants = load_constants(args.constants) if args.constants else None
     cases = args.cases or DEFAULT_CASES
@@ -81,12 +56,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from simulator.history.calibrate import calibrate
-    from simulator.history.validate import DEFAULT_CASES, DEFAULT_FORTNA
+    from simulator.history.settings import DEFAULT_CASES, DEFAULT_FORTNA
 
     out = Path(args.out)
-    if out.exists() and out.is_dir():
-        from simulator.errors import UsageError
-
+    if out.is_dir():  # refused before the long fit, not after it
         raise UsageError(f"output path '{out}' is a directory; give a file name for --out")
     cases = args.cases or DEFAULT_CASES
 
@@ -96,7 +69,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     report = calibrate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed,
                        max_evals=args.max_evals, loo=not args.no_loo, loo_max_evals=args.loo_max_evals,
-                       jobs=args.jobs, progress=say, war_outcomes=_war_outcomes(args))
+                       workers=args.workers, progress=say, war_outcomes=_war_outcomes(args))
     report.write_yaml(out)
     print(report.text())
     print(f"\nCalibrated constants written to {out} (a scenario 'constants:' block).")
@@ -131,7 +104,7 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--no-loo", action="store_true", help="skip the leave-one-out cross-validation")
     p.add_argument("--loo-max-evals", type=positive, default=LOO_MAX_EVALS, metavar="N",
                    help=f"most loss evaluations of each leave-one-out refit (default: {LOO_MAX_EVALS})")
-    p.add_argument("--jobs", type=positive, default=1, metavar="K",
-                   help="leave-one-out refits in K processes (default: 1)")
+    p.add_argument("--workers", "--jobs", dest="workers", type=positive, default=1, metavar="K",
+                   help="run the model in K processes (default: 1); --jobs is another name for it")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_calibrate)

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from simulator.data import scenario_names
 from simulator.errors import GeosimError, UsageError
 from simulator.scenario.load import Scenario, load_scenario
 
@@ -76,18 +77,40 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _first_sentence(text: str) -> str:
+    """The opening sentence of a description (descriptions are folded YAML: one paragraph)."""
+    head, dot, _ = " ".join(text.split()).partition(". ")
+    return head + dot.strip() if head else "(no description)"
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    for name in scenario_names():
+        sc = load_scenario(name)
+        options = ", ".join(o + (" (baseline)" if o == sc.baseline else "") for o in sc.options)
+        print(f"{name}  {_first_sentence(sc.description)}")
+        print(f"  options: {options}")
+        print(f"  file:    {sc.path}")
+    return 0
+
+
+SCENARIO_HELP = "a scenario file, or the name of a built-in scenario (see 'geosim scenarios')"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="geosim", description="Agent-based Monte Carlo simulator of ceasefire stability.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("check", help="validate scenario files and summarise them")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("sources", help="list every parameter with its value and its source")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="SCENARIO", help=SCENARIO_HELP)
     p.add_argument("--format", choices=("text", "csv"), default="text")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("scenarios", help="list the built-in scenarios, which the other commands take by name")
+    p.set_defaults(func=cmd_scenarios)
 
     _register_more(sub)
     return parser

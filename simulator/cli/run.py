@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from simulator.errors import UsageError
+if TYPE_CHECKING:  # pragma: no cover
+    from simulator.api import Engine
 
 
 def _split_options(values: list[str] | str | None) -> list[str] | None:
@@ -21,50 +22,37 @@ def _split_options(values: list[str] | str | None) -> list[str] | None:
     return out
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import os
+def _engine(args: argparse.Namespace) -> Engine:
+    """The engine the scale flags ask for: one process, local processes, or Dask."""
+    from simulator.api import Dask, Processes, Sequential
 
-    from simulator.api import run
-    from simulator.runs.execute import StagedParquet, checkpoint_dir_for, remove_checkpoints
-    from simulator.report.figures import summary_table
+    chunk = args.blocks_per_chunk
+    if args.dask or args.scheduler is not None:
+        return Dask(args.workers, scheduler=args.scheduler, blocks_per_chunk=chunk)
+    if args.workers is None or args.workers == 1:
+        return Sequential(blocks_per_chunk=chunk)
+    return Processes(args.workers, blocks_per_chunk=chunk)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from simulator.api import RunInterrupted, checkpoint_dir_for, run_and_save
+    from simulator.report.tables import summary_table
     from simulator.scenario.load import load_scenario
 
-    if args.scheduler is not None and args.workers is not None:
-        raise UsageError("--workers sets the size of a local cluster; with --scheduler the cluster's own "
-                         "workers run the chunks: drop one of them")
+    engine = _engine(args)
     sc = load_scenario(args.file)
     out = Path(args.out) if args.out else Path("results") / sc.name
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"output path '{out}' exists and is not a directory; choose another --out")
-    if out.exists() and any(out.iterdir()) and not args.force:
-        raise UsageError(f"output directory '{out}' already exists; pass --force to replace it")
-    dask = args.dask or args.scheduler is not None
-    workers = args.workers if args.workers is not None else ((os.cpu_count() or 1) if args.dask else 1)
     checkpoints = checkpoint_dir_for(out)
     if args.resume and not checkpoints.is_dir():
         print(f"geosim: no checkpoints in '{checkpoints}'; starting from the beginning", file=sys.stderr)
-    staged = checkpoints / "worlds.parquet" if args.save_worlds else None
-    chunks = {"done": 0, "total": 0}
-
-    def count(event: Any) -> None:
-        chunks["done"], chunks["total"] = event.done, event.total
-
     try:
-        results = run(sc, options=_split_options(args.option), worlds=args.worlds, seed=args.seed,
-                      horizon_months=args.horizon, progress=not args.quiet, keep_worlds=False,
-                      blocks_per_chunk=args.blocks_per_chunk, workers=workers, dask=dask,
-                      scheduler=args.scheduler, checkpoint_dir=checkpoints, resume=args.resume,
-                      keep_checkpoints=True, worlds_path=staged, on_chunk=count)
-        if staged is not None:
-            results.worlds = StagedParquet(staged)  # type: ignore[assignment]  # linked into the output
-        results.save(out, force=args.force, save_worlds=args.save_worlds, plots=not args.no_plots)
-    except KeyboardInterrupt:
-        done = f"{chunks['done']} of {chunks['total']} chunks" if chunks["total"] else "no chunks"
-        print(f"geosim: interrupted; no results were written ({done} checkpointed in '{checkpoints}'; "
-              f"run the same command with --resume to continue)", file=sys.stderr)
+        results = run_and_save(sc, out, _split_options(args.option), worlds=args.worlds, seed=args.seed,
+                               horizon_months=args.horizon, engine=engine, resume=args.resume, force=args.force,
+                               save_worlds=args.save_worlds, plots=not args.no_plots, progress=not args.quiet)
+    except RunInterrupted as stop:
+        print(f"geosim: interrupted; no results were written ({stop.done} of {stop.total} chunks checkpointed "
+              f"in '{checkpoints}'; run the same command with --resume to continue)", file=sys.stderr)
         return 130
-    results.worlds = None
-    remove_checkpoints(checkpoints)
     m = results.manifest
     how = m["run"]
     where = {"sequential": "1 process", "processes": f"{how['workers']} processes",
@@ -80,7 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from simulator.compare import compare_files
-    from simulator.report.figures import summary_table
+    from simulator.report.tables import summary_table
+    from simulator.report.write import save_results
 
     results = compare_files(args.files, options=_split_options(args.options), worlds=args.worlds,
                             seed=args.seed, horizon_months=args.horizon, progress=not args.quiet)
@@ -94,14 +83,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(f"  {r['option']:<40} {r['measure']:<14} {100 * r['difference']:+6.1f} "
                   f"({100 * r['lower']:+.1f} to {100 * r['upper']:+.1f})")
     if args.out:
-        results.save(args.out, force=args.force, plots=not args.no_plots)
+        save_results(results, args.out, force=args.force, plots=not args.no_plots)
         print(f"\nWritten to {args.out}/")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from simulator.report.figures import save_figures
-    from simulator.analysis.results import load_results
+    from simulator.report.write import load_results
 
     results = load_results(args.dir)
     paths = save_figures(results, Path(args.dir))
@@ -112,7 +101,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
     p = sub.add_parser("run", help="run the options of a scenario and write tables and figures")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="SCENARIO",
+                   help="a scenario file, or the name of a built-in scenario (see 'geosim scenarios')")
     p.add_argument("--option", action="append", metavar="NAME",
                    help="option to run (repeat or comma-separate; default: all; the baseline is always run)")
     p.add_argument("--worlds", type=positive, help="number of worlds (default: the scenario's)")

@@ -6,12 +6,12 @@ importing the model (which keeps ``geosim check`` quick to start).
 
 from __future__ import annotations
 
-from pathlib import Path
+from simulator.data import data_path
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
-DEFAULT_CASES = DATA_DIR / "historical_ceasefires.csv"
-DEFAULT_FORTNA = DATA_DIR / "fortna_civil_ceasefires.csv"
-DEFAULT_WAR_OUTCOMES = DATA_DIR / "war_outcomes.csv"  # the project's coding of how each case's war ended
+# Package data, found wherever geosim is installed (``data/`` in a checkout links to the same files).
+DEFAULT_CASES = data_path("historical_ceasefires.csv")
+DEFAULT_FORTNA = data_path("fortna_civil_ceasefires.csv")
+DEFAULT_WAR_OUTCOMES = data_path("war_outcomes.csv")  # the project's coding of how each case's war ended
 DEFAULT_SEED = 20251130
 DEFAULT_WORLDS = 2000  # worlds per case for validation
 CALIBRATION_WORLDS = 500  # worlds per case and trial for calibration

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +10,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulator.model.agents import Actor, Alliance, Challenger, Defender, ForceContributor, Guarantor, Patron
-from simulator.scenario.distributions import Fixed, Spec
 from simulator.errors import UsageError
-from simulator.scenario.params import CONSTANTS, REGISTRY
-from simulator.scenario.load import Scenario, load_scenario
+from simulator.model.agents import Actor, Alliance, Challenger, Defender, ForceContributor, Guarantor, Patron
+from simulator.model.parameters import RoleParameters, draw, model_constants, override_specs, role_parameters
 from simulator.model.streams import MAX_MONTHS, Streams
+from simulator.scenario.load import Scenario, load_scenario
+from simulator.scenario.params import CONSTANTS, REGISTRY
 
 AGENT_CLASSES: dict[str, type[Actor]] = {
     "challenger": Challenger, "defender": Defender, "patron": Patron,
@@ -24,19 +25,6 @@ AGENT_CLASSES: dict[str, type[Actor]] = {
 ROUND_ORDER = ("alliance", "patron", "force_contributor", "defender", "challenger")
 
 
-def draw(spec: Spec, streams: Streams, channel: str, kind: str) -> Any:
-    """One value per world (by inverse CDF of the world's own uniform), or a plain value."""
-    if isinstance(spec, Fixed):
-        value = spec.value
-        return bool(value) if kind == "bool" else float(value)
-    values = spec.ppf(streams.uniform(channel))
-    if kind == "bool":
-        return values.astype(bool)
-    if kind == "count":
-        return np.round(values)
-    return values.astype(float)
-
-
 class CeasefireModel(mesa.Model):
     """The ceasefire of a scenario, under one option, in ``worlds`` parallel worlds.
 
@@ -44,12 +32,27 @@ class CeasefireModel(mesa.Model):
         scenario: a loaded ``Scenario`` or the path of a scenario file.
         option: the option to apply (``None``: the scenario's baseline).
         worlds: number of worlds simulated side by side.
-        rng: seed of the run (``None``: the scenario's seed). Also seeds ``model.rng``.
+        rng: seed of the run, or a numpy ``Generator`` to draw one from. ``None`` (Mesa's
+            convention) draws a fresh seed, so two models differ; pass ``scenario.seed`` for the
+            scenario's own run (``geosim run`` and ``simulator.run`` do). The seed used is
+            ``model.seed``; it also seeds ``model.rng``.
         first_world: index of the first world, so that a block of worlds of a larger run can
             be simulated on its own with identical results.
         horizon_months: months to simulate (``None``: the scenario's horizon).
         record_worlds: keep a month-by-month trace of the first this-many worlds.
         collect: record per-month aggregates with a Mesa DataCollector.
+        overrides: parameter values set on top of the option, by ``"actor.parameter"`` (or
+            ``"constants.name"``), written as in a scenario file: ``{"united_kingdom.troops_offered":
+            20000}`` or ``{"russia.gains_value": {"dist": "uniform", "low": 1, "high": 2}}``. They are
+            checked like a file's values (unknown names and values out of range raise ``UsageError``),
+            and let ``mesa.batch_run`` sweep a parameter: ``parameters={"overrides": [{...}, {...}]}``.
+        absorbing: ``True`` (the model): a restart, by the challenger or the defender, ends the
+            ceasefire in that world for good, and committed guarantors may be drawn into the war.
+            ``False``: restarts are not acted on, so every world that signed keeps running to the
+            horizon and no guarantor is drawn into a clash; the challenger's hazard is still
+            computed each month (``challenger.last_hazard``). Validation uses this to read the
+            monthly hazards of a world conditional on the ceasefire still holding. A refused deal
+            still ends the world at month 0.
     """
 
     CHALLENGER, DEFENDER, REFUSED = 1, 2, 3
@@ -57,19 +60,22 @@ class CeasefireModel(mesa.Model):
 
     def __init__(self, scenario: Scenario | str | Path, option: str | None = None, worlds: int = 1,
                  rng: int | np.random.Generator | None = None, *, first_world: int = 0,
-                 horizon_months: int | None = None, record_worlds: int = 0, collect: bool = True) -> None:
+                 horizon_months: int | None = None, record_worlds: int = 0, collect: bool = True,
+                 overrides: Mapping[str, Any] | None = None, absorbing: bool = True) -> None:
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        if rng is None:
+            rng = np.random.default_rng()  # a fresh seed from the operating system's entropy
         if isinstance(rng, np.random.Generator):
             seed = int(rng.integers(2**63))
-        elif rng is None:
-            seed = sc.seed
         else:
             seed = int(rng)
         super().__init__(rng=seed)
         if int(worlds) < 1:
             raise UsageError(f"worlds must be a positive whole number, got {worlds}")
         self.spec = sc  # Mesa 3.5 reserves `model.scenario` for its own Scenario class
+        self.absorbing = bool(absorbing)
         self.option = sc.option(option).name
+        self.overrides = override_specs(sc, overrides or {})
         self.seed = seed
         self.horizon = int(sc.horizon_months if horizon_months is None else horizon_months)
         if not 1 <= self.horizon <= MAX_MONTHS:
@@ -82,6 +88,7 @@ class CeasefireModel(mesa.Model):
 
         n = self.n_worlds
         self.alive = np.ones(n, bool)
+        self._holding: np.ndarray | None = None  # indices of the holding worlds, while ``alive`` is unchanged
         self.agreed = np.ones(n, bool)
         self.collapse_month = np.full(n, -1, dtype=np.int32)
         self.initiator = np.zeros(n, dtype=np.int8)
@@ -92,10 +99,14 @@ class CeasefireModel(mesa.Model):
         self.clash_mask = np.zeros(n, dtype=np.int32)
         self.probed_last_month = np.zeros(n)
         self.aid_this_month = np.zeros(n)
+        # Counts every time troops move onto or off the line: what depends on them is then worked out again.
+        self.troop_moves = 0
 
-        self.constants = {name: draw(spec, self.streams, f"draw:constants.{name}", CONSTANTS[name].kind)
-                          for name, spec in sc.constant_specs().items()}
-        self.tension += self.constants["tension_initial"]
+        constant_specs = {**sc.constant_specs(), **self.overrides.constants}
+        self.constants = model_constants({
+            name: draw(spec, self.streams, f"draw:constants.{name}", CONSTANTS[name].kind)
+            for name, spec in constant_specs.items()})
+        self.tension += self.constants.tension_initial
         params = self._draw_parameters()
 
         # Build actors role by role so guarantors exist before the challenger reads them.
@@ -119,6 +130,11 @@ class CeasefireModel(mesa.Model):
         self._round = [a for role in ROUND_ORDER for a in by_role[role]]
         if len(self.guarantors) > 30:
             raise UsageError("at most 30 guarantors are supported")
+        # Fixed for the ceasefire's life: where some patron offers a backstop, and whether aid flows at all.
+        self._backstop = np.zeros(n, bool)
+        for patron in self.patrons:
+            self._backstop |= patron.backstop
+        self.aid_flowing = any(patron.sends_aid for patron in self.patrons)
 
         # The defender signs or refuses at the start; a refused deal is a ceasefire that never held.
         self.agreed = self.defender.accepts(self.guarantors, self.patrons) & np.ones(n, bool)
@@ -136,12 +152,14 @@ class CeasefireModel(mesa.Model):
         self.running = True
 
     # ------------------------------------------------------------------ set-up
-    def _draw_parameters(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {a: {} for a in self.spec.actors}
+    def _draw_parameters(self) -> dict[str, RoleParameters]:
+        """Each actor's parameters under the option and the overrides, drawn once per world."""
+        values: dict[str, dict[str, Any]] = {a: {} for a in self.spec.actors}
         for param in self.spec.parameters(self.option):
+            spec = self.overrides.parameters.get((param.actor, param.name), param.spec)
             kind = REGISTRY[self.spec.actors[param.actor].role][param.name].kind
-            out[param.actor][param.name] = draw(param.spec, self.streams, f"draw:{param.actor}.{param.name}", kind)
-        return out
+            values[param.actor][param.name] = draw(spec, self.streams, f"draw:{param.actor}.{param.name}", kind)
+        return {name: role_parameters(self.spec.actors[name].role, drawn) for name, drawn in values.items()}
 
     def _reporters(self) -> dict[str, Any]:
         reporters: dict[str, Any] = {
@@ -157,34 +175,45 @@ class CeasefireModel(mesa.Model):
 
     # ---------------------------------------------------------- shared services
     def end_ceasefire(self, worlds: np.ndarray, initiator: int) -> None:
-        """Collapse is absorbing: record month and initiator, and stop those worlds."""
-        ending = worlds & self.alive
+        """Collapse is absorbing: record month and initiator, and stop those worlds.
+
+        With ``absorbing=False`` only a refused deal ends a world; restarts are ignored.
+        """
+        if not self.absorbing and initiator != self.REFUSED:
+            return
+        ending = np.flatnonzero(worlds & self.alive)
         self.collapse_month[ending] = self.month
         self.initiator[ending] = initiator
-        self.alive &= ~ending
+        self.alive[ending] = False
+        self._holding = None
 
-    def answer_restart(self, restart: np.ndarray) -> None:
-        """A committed guarantor that answers a renewed attack fights the challenger directly."""
-        if not restart.any():
+    def answer_restart(self, restart: np.ndarray, engaged: list[tuple[int, Guarantor, np.ndarray]]) -> None:
+        """A committed guarantor that answers a renewed attack fights the challenger directly.
+
+        It joins with probability commitment x resolve. ``engaged`` lists (index, guarantor,
+        commitment) for the guarantors committed somewhere; the others cannot join.
+        """
+        if not self.absorbing:
             return
-        for k, g in enumerate(self.guarantors):
-            committed = g.commitment()
-            p = committed * g.resolve()
-            u = self.streams.uniform(f"event:intervene:{g.name}", self.month)
-            joins = restart & (committed > 0) & (u < p)
+        worlds = np.flatnonzero(restart)
+        if worlds.size == 0:
+            return
+        for k, g, commitment in engaged:
+            committed = commitment[worlds]
+            u = self.streams.uniform(g.intervene_channel, self.month, worlds)
+            joins = worlds[(committed > 0) & (u < committed * g.resolve(worlds))]
             self.clash_mask[joins] |= np.int32(1 << k)
 
     def force_deployed(self) -> np.ndarray:
+        """Worlds where some force contributor has troops on the ceasefire line."""
         out = np.zeros(self.n_worlds, bool)
         for f in self.forces:
-            out |= f.deployed > 0
+            out |= f.on_the_line().present
         return out
 
     def backstop_available(self) -> np.ndarray:
-        out = np.zeros(self.n_worlds, bool)
-        for p in self.patrons:
-            out |= np.asarray(p.p["backstop"], bool)
-        return out
+        """Worlds where some patron offers to back a deployed force (read-only)."""
+        return self._backstop
 
     def window_open(self) -> np.ndarray:
         """Worlds in which an accession is pending: the preventive window."""
@@ -200,7 +229,8 @@ class CeasefireModel(mesa.Model):
             self.running = False
             return
         self.month += 1
-        self.aid_this_month[:] = 0.0
+        if self.aid_flowing:
+            self.aid_this_month[:] = 0.0
         for agent in self._round:
             agent.step()
         self._incidents()
@@ -214,15 +244,25 @@ class CeasefireModel(mesa.Model):
             self.running = False
 
     def _incidents(self) -> None:
-        """Incidents happen by chance, more often under tension, less where a force patrols."""
+        """Incidents happen by chance, more often under tension, less where a force patrols.
+
+        rate = min(1, incident_rate x (1 + tension) x (1 - control)), control the largest
+        incident control of the forces; tension = tension x (1 - decay) + incident_tension x incident.
+        """
         c = self.constants
-        control = np.zeros(self.n_worlds)
-        for f in self.forces:
-            control = np.maximum(control, f.incident_control())
-        rate = np.minimum(1.0, c["incident_rate_per_month"] * (1.0 + self.tension) * (1.0 - control))
+        rate = self.tension + 1.0
+        rate *= c.incident_rate_per_month
+        patrolled = [f for f in self.forces if f.committed_anywhere()]  # no troops, no control
+        if patrolled:
+            control = patrolled[0].incident_control()
+            for f in patrolled[1:]:
+                control = np.maximum(control, f.incident_control())
+            rate *= 1.0 - control
+        np.minimum(rate, 1.0, out=rate)
         incident = self.alive & (self.streams.uniform("event:incident", self.month) < rate)
         self.incidents += incident
-        self.tension = self.tension * (1.0 - c["tension_decay_per_month"]) + c["incident_tension"] * incident
+        self.tension *= 1.0 - c.tension_decay_per_month
+        self.tension += c.incident_tension * incident
 
     def run(self) -> "CeasefireModel":
         """Run to the horizon and return self."""
@@ -231,26 +271,39 @@ class CeasefireModel(mesa.Model):
         return self
 
     # ---------------------------------------------------------------- measures
+    def holding_worlds(self) -> np.ndarray:
+        """Indices of the worlds whose ceasefire holds (read-only; valid until a world collapses)."""
+        if self._holding is None:
+            self._holding = np.flatnonzero(self.alive)
+        return self._holding
+
+    def _mean_over_holding(self, values: np.ndarray) -> float:
+        # the same numbers, in the same order, as values[self.alive], gathered many times faster
+        holding = self.holding_worlds()
+        return float(values.take(holding).mean()) if holding.size else float("nan")
+
     @property
     def share_holding(self) -> float:
-        return float(self.alive.mean())
+        return np.count_nonzero(self.alive) / self.n_worlds
 
     @property
     def mean_tension(self) -> float:
-        return float(self.tension[self.alive].mean()) if self.alive.any() else float("nan")
+        return self._mean_over_holding(self.tension)
 
     @property
     def mean_hazard(self) -> float:
-        h = self.challenger.last_hazard
-        return float(h[self.alive].mean()) if self.alive.any() else float("nan")
+        return self._mean_over_holding(self.challenger.last_hazard)
 
     @property
     def aid_flowing_bn(self) -> float:
         """Aid delivered this month, bn USD, averaged over all worlds."""
-        return float(self.aid_this_month.mean())
+        return float(self.aid_this_month.mean()) if self.aid_flowing else 0.0
 
     @property
     def troops_deployed(self) -> float:
+        """Troops on the ceasefire line this month, averaged over all worlds."""
+        if len(self.forces) == 1:  # adding it to zeros would change no number
+            return float(self.forces[0].deployed.mean())
         total = np.zeros(self.n_worlds)
         for f in self.forces:
             total += f.deployed
@@ -259,8 +312,7 @@ class CeasefireModel(mesa.Model):
     def mean_credibility(self, guarantor: str) -> float:
         """Mean over holding worlds of the challenger's believed resolve of ``guarantor``."""
         g = next(g for g in self.guarantors if g.name == guarantor)
-        b = self.challenger.believed_resolve(g)
-        return float(b[self.alive].mean()) if self.alive.any() else float("nan")
+        return self.challenger.mean_belief(g, self.holding_worlds())
 
     def _trace_month(self) -> None:
         k = min(self._record, self.n_worlds)
@@ -288,7 +340,10 @@ class CeasefireModel(mesa.Model):
         return pd.DataFrame(self._trace)
 
     def outcomes(self) -> pd.DataFrame:
-        """One row per world: agreement, collapse, who broke it, probes, clashes, costs, beliefs."""
+        """One row per world: agreement, collapse, who broke it, probes, clashes, costs, beliefs.
+
+        Outcomes declared with a ``record`` (``simulator.scenario.outcomes``) add a column each.
+        """
         names = [g.name for g in self.guarantors]
         clash_with = np.array([
             "+".join(names[k] for k in range(len(names)) if mask >> k & 1) for mask in range(1 << len(names))
@@ -327,4 +382,9 @@ class CeasefireModel(mesa.Model):
         frame.loc[frame["accession_month"] < 0, "accession_month"] = pd.NA
         for g in self.guarantors:
             frame[f"credibility_{g.name}"] = self.challenger.believed_resolve(g)
+        from simulator.scenario.outcomes import all_outcomes
+
+        for outcome in all_outcomes():  # an outcome the table above does not hold records its own column
+            if outcome.record is not None:
+                frame[outcome.name] = outcome.record(self)
         return frame

@@ -1,7 +1,8 @@
-"""Figures from results: survival curves, outcome probabilities, paired differences, price.
+"""Figures: survival curves, outcome probabilities, paired differences, price, sweeps, one world.
 
-All figures are readable in greyscale (line styles and markers differ, not only colours)
-and are drawn from ``Results`` tables only; the model is never touched here.
+All figures are readable in greyscale (line styles and markers differ, not only colours).
+They are drawn from ``Results`` tables (and ``plot_world`` from a model's month-by-month
+trace); outcomes are named by their declarations (``simulator.scenario.outcomes``).
 """
 
 from __future__ import annotations
@@ -15,20 +16,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simulator.scenario.outcomes import outcome_named, outcome_of_column
+
 if TYPE_CHECKING:
     from simulator.analysis.results import Results
 
 STYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (5, 5))]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 GREYS = ["#000000", "#555555", "#1f4e99", "#8c2d04", "#2b7a3d", "#6a3d9a", "#999999", "#b15928"]
-MEASURE_LABELS = {
-    "agreed": "ceasefire agreed",
-    "hold_12": "holding at 12 months",
-    "hold_24": "holding at 24 months",
-    "hold_36": "holding at 36 months",
-    "hold_horizon": "holding at the horizon",
-    "direct_clash": "direct clash with a guarantor",
-}
 _PNG_META = {"Software": None}
 
 
@@ -37,12 +32,12 @@ def _styles(n: int) -> list[dict[str, Any]]:
                                                                       cycle(GREYS), range(n))]
 
 
-def _title(results: "Results", text: str) -> str:
+def _title(results: Results, text: str) -> str:
     m = results.manifest
     return f"{text}\n{m.get('scenario', '')}: {m.get('worlds', 0):,} worlds, seed {m.get('seed', '')}"
 
 
-def plot_survival(results: "Results", ax: plt.Axes | None = None, options: list[str] | None = None) -> plt.Axes:
+def plot_survival(results: Results, ax: plt.Axes | None = None, options: list[str] | None = None) -> plt.Axes:
     """Share of worlds whose ceasefire was agreed and still holds, by month, with 95% bands."""
     ax = ax or plt.subplots(figsize=(8, 5))[1]
     surv = results.survival
@@ -67,14 +62,13 @@ def plot_survival(results: "Results", ax: plt.Axes | None = None, options: list[
     return ax
 
 
-def plot_probabilities(results: "Results", ax: plt.Axes | None = None) -> plt.Axes:
-    """Probability of holding at 12, 24, 36 months and of a direct clash, per option, with intervals."""
+def plot_probabilities(results: Results, ax: plt.Axes | None = None,
+                       columns: tuple[str, ...] = ("p_hold_12", "p_hold_24", "p_hold_36", "p_hold_horizon",
+                                                   "p_direct_clash")) -> plt.Axes:
+    """Probabilities (summary ``columns`` with intervals), per option: by default holding and a direct clash."""
     ax = ax or plt.subplots(figsize=(9, 5))[1]
     s = results.summary
-    measures = [c for c in ("p_hold_12", "p_hold_24", "p_hold_36", "p_hold_horizon", "p_direct_clash")
-                if c in s and s[c].notna().any()]
-    labels = {"p_hold_12": "holds 12 months", "p_hold_24": "holds 24 months", "p_hold_36": "holds 36 months",
-              "p_hold_horizon": "holds to horizon", "p_direct_clash": "direct clash"}
+    measures = [c for c in columns if c in s and s[c].notna().any()]
     y = np.arange(len(s))
     height = 0.8 / len(measures)
     hatches = ["", "//", "..", "xx", "\\\\"]
@@ -82,7 +76,8 @@ def plot_probabilities(results: "Results", ax: plt.Axes | None = None) -> plt.Ax
         pos = y + (k - (len(measures) - 1) / 2) * height
         err = np.vstack([s[col] - s[f"{col}_lo"], s[f"{col}_hi"] - s[col]])
         ax.barh(pos, s[col], height=height * 0.9, color=style["color"], alpha=0.35 + 0.1 * k,
-                hatch=hatches[k % len(hatches)], edgecolor="black", linewidth=0.5, label=labels[col])
+                hatch=hatches[k % len(hatches)], edgecolor="black", linewidth=0.5,
+                label=outcome_of_column(col).label)
         ax.errorbar(s[col], pos, xerr=err, fmt="none", ecolor="black", capsize=2, linewidth=1)
     ax.set_yticks(y, s["option"])
     ax.invert_yaxis()
@@ -94,7 +89,7 @@ def plot_probabilities(results: "Results", ax: plt.Axes | None = None) -> plt.Ax
     return ax
 
 
-def plot_differences(results: "Results", baseline: str | None = None, ax: plt.Axes | None = None,
+def plot_differences(results: Results, baseline: str | None = None, ax: plt.Axes | None = None,
                      measures: tuple[str, ...] = ("hold_12", "hold_24", "hold_36", "hold_horizon", "direct_clash")
                      ) -> plt.Axes:
     """Forest plot: paired difference of each option from the baseline, in percentage points."""
@@ -105,6 +100,7 @@ def plot_differences(results: "Results", baseline: str | None = None, ax: plt.Ax
     opts = list(dict.fromkeys(d["option"]))
     row = 0
     ticks, labels = [], []
+    names = {measure: outcome_named(measure).long_label for measure in measures}
     for opt in opts:
         for measure, style in zip(measures, _styles(len(measures))):
             r = d[(d["option"] == opt) & (d["measure"] == measure)]
@@ -114,9 +110,9 @@ def plot_differences(results: "Results", baseline: str | None = None, ax: plt.Ax
             ax.errorbar(100 * r["difference"], row, xerr=[[100 * (r["difference"] - r["lower"])],
                                                           [100 * (r["upper"] - r["difference"])]],
                         fmt=style["marker"], color=style["color"], capsize=3,
-                        label=MEASURE_LABELS.get(measure, measure) if opt == opts[0] else None)
+                        label=names[measure] if opt == opts[0] else None)
             ticks.append(row)
-            labels.append(f"{opt}: {MEASURE_LABELS.get(measure, measure)}")
+            labels.append(f"{opt}: {names[measure]}")
             row += 1
         row += 0.6
     ax.axvline(0, color="black", linewidth=1)
@@ -128,7 +124,7 @@ def plot_differences(results: "Results", baseline: str | None = None, ax: plt.Ax
     return ax
 
 
-def plot_price(results: "Results", ax: plt.Axes | None = None, stability: str = "p_hold_36") -> plt.Axes:
+def plot_price(results: Results, ax: plt.Axes | None = None, stability: str = "p_hold_36") -> plt.Axes:
     """Price against stability: aid and troops (marker size) and direct-clash risk against holding."""
     ax = ax or plt.subplots(figsize=(8, 5.5))[1]
     s = results.summary
@@ -152,7 +148,7 @@ def plot_price(results: "Results", ax: plt.Axes | None = None, stability: str = 
     return ax
 
 
-def save_figures(results: "Results", directory: Path) -> list[Path]:
+def save_figures(results: Results, directory: Path) -> list[Path]:
     """Write survival.png, probabilities.png, differences.png and price.png into ``directory``."""
     out = []
     for name, draw in (("survival", plot_survival), ("probabilities", plot_probabilities),
@@ -166,30 +162,6 @@ def save_figures(results: "Results", directory: Path) -> list[Path]:
     return out
 
 
-def summary_table(results: "Results") -> str:
-    """A readable text table of the main figures (percentages with 95% intervals)."""
-    s = results.summary
-    horizon = results.manifest.get("horizon_months", "")
-
-    def pct(r: pd.Series, col: str) -> str:
-        if pd.isna(r[col]):
-            return "n/a"
-        return f"{100 * r[col]:4.1f} ({100 * r[col + '_lo']:.1f}-{100 * r[col + '_hi']:.1f})"
-
-    rows = []
-    for _, r in s.iterrows():
-        median = r["median_months_to_collapse"]
-        rows.append({
-            "option": r["option"], "agreed %": pct(r, "p_agreed"), "holds 12m %": pct(r, "p_hold_12"),
-            "holds 24m %": pct(r, "p_hold_24"), "holds 36m %": pct(r, "p_hold_36"),
-            f"holds {horizon}m %": pct(r, "p_hold_horizon"),
-            "median months": f"> {horizon}" if pd.isna(median) else f"{median:.0f}",
-            "clash %": pct(r, "p_direct_clash"), "aid bn": f"{r['mean_aid_bn']:.0f}",
-            "troops": f"{r['mean_troops']:,.0f}",
-        })
-    return pd.DataFrame(rows).to_string(index=False)
-
-
 def plot_sweep(table: pd.DataFrame, measure: str = "p_hold_36", ax: plt.Axes | None = None,
                xlabel: str | None = None, baseline: float | None = None) -> plt.Axes:
     """A lever's values against the probability ``measure``, with 95% intervals (from ``sweep``)."""
@@ -197,7 +169,7 @@ def plot_sweep(table: pd.DataFrame, measure: str = "p_hold_36", ax: plt.Axes | N
     x = pd.to_numeric(table["value"].astype(float))
     y, lo, hi = table[measure], table[f"{measure}_lo"], table[f"{measure}_hi"]
     ax.fill_between(x, lo, hi, color="#999999", alpha=0.35, linewidth=0, label="95% interval")
-    ax.plot(x, y, color="black", marker="o", linewidth=1.6, label=measure.replace("p_hold_", "holds ") + " months")
+    ax.plot(x, y, color="black", marker="o", linewidth=1.6, label=outcome_of_column(measure).label)
     if baseline is not None:
         ax.axhline(baseline, color="black", linestyle=":", linewidth=1, label="baseline option")
     ax.set_xlabel(xlabel or str(table["parameter"].iloc[0]))
@@ -207,3 +179,94 @@ def plot_sweep(table: pd.DataFrame, measure: str = "p_hold_36", ax: plt.Axes | N
     ax.legend(fontsize=8)
     ax.set_title(f"What if: {table['parameter'].iloc[0]}", fontsize=10)
     return ax
+
+
+def plot_world(trace: pd.DataFrame, world: int, title: str | None = None) -> Figure:
+    """Month by month in one recorded world: tension and hazard, probes, beliefs, aid and troops.
+
+    ``trace`` is ``CeasefireModel(..., record_worlds=K).trace()``. Shading marks the months
+    in which an accession was pending (``window_open``); the dashed vertical line marks the
+    month the ceasefire collapsed, if it did. Lines and shading stop at the collapse.
+    Thick pale lines are the guarantors' commitments (shown where not zero). Drawn with
+    pyplot, so a notebook shows the figure; ``title`` replaces the first line of the title.
+    """
+    t = trace[trace["world"] == world].sort_values("month")
+    if t.empty:
+        raise ValueError(f"world {world} is not in the trace; record it with record_worlds")
+    broke = t.loc[~t["holding"], "month"]
+    collapse = int(broke.min()) if len(broke) else None
+    live = t if collapse is None else t[t["month"] <= collapse]
+    months = live["month"]
+    fig, axes = plt.subplots(2, 2, figsize=(9.5, 5.6), sharex=True)
+    (a_tension, a_probes), (a_belief, a_price) = axes
+
+    a_tension.plot(months, live["tension"], color="black", label="tension (left)")
+    a_tension.set_ylabel("tension")
+    a_tension.set_ylim(bottom=0)
+    a_hazard = a_tension.twinx()  # the hazard is small beside tension: give it its own scale
+    a_hazard.plot(months, live["hazard"], color="#8c2d04", linestyle="--", label="restart hazard (right)")
+    a_hazard.set_ylabel("monthly restart hazard", color="#8c2d04")
+    a_hazard.set_ylim(0, max(0.01, float(live["hazard"].max()) * 1.1))
+
+    a_probes.step(months, live["probes"], where="post", color="black", label="probes (cumulative)")
+    a_probes.step(months, live["answered"], where="post", color="#1f4e99", linestyle="--",
+                  label="probes answered (cumulative)")
+    a_probes.step(months, live["incidents"], where="post", color="#999999", linestyle=":",
+                  label="incidents (cumulative)")
+    a_probes.set_ylabel("count")
+
+    guarantors = [c.removeprefix("credibility_") for c in t.columns if c.startswith("credibility_")]
+    styles = ["-", "--", "-.", ":"]
+    colours = ["#000000", "#1f4e99", "#8c2d04", "#2b7a3d"]
+    for k, g in enumerate(guarantors):
+        style, colour = styles[k % len(styles)], colours[k % len(colours)]
+        a_belief.plot(months, live[f"credibility_{g}"], linestyle=style, color=colour,
+                      label=f"believed resolve: {g}")
+        if f"commitment_{g}" in live and live[f"commitment_{g}"].any():
+            a_belief.plot(months, live[f"commitment_{g}"], linestyle=style, color=colour, alpha=0.45,
+                          linewidth=3, label=f"commitment: {g}")
+    a_belief.set_ylabel("probability / commitment")
+    a_belief.set_ylim(0, 1.02)
+
+    a_price.plot(months, live["aid_bn"], color="black", label="aid this month, bn USD")
+    a_price.set_ylabel("aid, bn USD per month")
+    a_price.set_ylim(0, max(1.0, float(t["aid_bn"].max()) * 1.15))
+    troop_cols = [c for c in t.columns if c.startswith("troops_")]
+    if troop_cols:
+        twin = a_price.twinx()
+        for k, c in enumerate(troop_cols):
+            twin.plot(months, live[c], color="#2b7a3d", linestyle=styles[(k + 1) % len(styles)],
+                      label=c.replace("troops_", "troops: "))
+        twin.set_ylabel("troops deployed")
+        twin.set_ylim(bottom=0, top=max(1.0, float(t[troop_cols].to_numpy().max())) * 1.1)
+        lines, labels = a_price.get_legend_handles_labels()
+        more, more_labels = twin.get_legend_handles_labels()
+        a_price.legend(lines + more, labels + more_labels, fontsize=7, loc="upper left")
+    else:
+        a_price.legend(fontsize=7, loc="upper left")
+
+    # Shade each run of months with an accession pending, up to the collapse (one span per run).
+    window = live["window_open"].to_numpy(bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], window, [False]]).astype(int)))
+    runs = [(float(months.iloc[a]) - 0.5, float(months.iloc[b - 1]) + 0.5) for a, b in zip(edges[::2], edges[1::2])]
+    for ax in axes.flat:
+        for start, end in runs:
+            ax.axvspan(max(0.0, start), end, color="#f2c14e", alpha=0.25, linewidth=0)
+        if collapse is not None:
+            ax.axvline(collapse, color="#8c2d04", linestyle="--", linewidth=1)
+        ax.set_xlim(0, int(t["month"].max()))
+        ax.grid(alpha=0.3)
+    for ax in (a_probes, a_belief):
+        ax.legend(fontsize=7, loc="best")
+    lines, labels = a_tension.get_legend_handles_labels()
+    more, more_labels = a_hazard.get_legend_handles_labels()
+    a_tension.legend(lines + more, labels + more_labels, fontsize=7, loc="upper right")
+    for ax in axes[1]:
+        ax.set_xlabel("month")
+    ending = f"collapsed in month {collapse}" if collapse is not None else "held to the horizon"
+    heading = title or f"World {world}: {ending}"
+    if runs:
+        heading += "\n(shaded: months with an accession pending)"
+    fig.suptitle(heading, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -8,18 +8,36 @@ numbers): more troops offered means more troops in every world, never a reshuffl
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
 from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+# The smallest and largest uniforms the random streams can give (model/streams.py: 52 random bits
+# plus a half, over 2**52). A distribution can produce exactly the values of its ppf between them.
+U_MIN = 0.5 / 2.0**52
+U_MAX = 1.0 - 0.5 / 2.0**52
+
+
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are refused in every field: a NaN compares false with every limit and
+    # would pass the range checks, then silently turn outcomes into nonsense.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     source: str | None = None
 
     def support(self) -> tuple[float, float]:
         raise NotImplementedError
+
+    def extremes(self) -> tuple[float, float]:
+        """The smallest and largest value a world can draw (``inf`` if a draw can overflow).
+
+        For distributions on a finite interval this is the interval; unbounded ones are
+        evaluated at the most extreme uniforms the streams can give.
+        """
+        return self.support()
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -104,6 +122,12 @@ class TruncNormal(_Bounded):
     low: float
     high: float
 
+    def extremes(self) -> tuple[float, float]:
+        # Inside (low, high) in theory, but SciPy's inverse overflows when the interval lies
+        # very many sds from the mean (or the sd is tiny): evaluate the real thing.
+        lo, hi = (float(x) for x in self.ppf(np.array([U_MIN, U_MAX])))
+        return (lo if math.isfinite(lo) else -math.inf, hi if math.isfinite(hi) else math.inf)
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         from scipy import stats
 
@@ -166,6 +190,10 @@ class LogNormal(_Base):
     def support(self) -> tuple[float, float]:
         return (0.0, np.inf)
 
+    def extremes(self) -> tuple[float, float]:
+        z = NormalDist().inv_cdf(U_MAX)  # the standard library's: checking a file needs no SciPy
+        return (_exp_or_inf(math.log(self.median) - z * self.sigma), _exp_or_inf(math.log(self.median) + z * self.sigma))
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         from scipy import stats  # imported on first draw: validating a file needs no SciPy
 
@@ -187,6 +215,8 @@ class Choice(_Base):
                 raise ValueError(f"{len(self.weights)} weights for {len(self.values)} values")
             if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
                 raise ValueError("weights must be non-negative and not all zero")
+            if not math.isfinite(sum(self.weights)):
+                raise ValueError("weights add up to more than a float can hold")
         return self
 
     def support(self) -> tuple[float, float]:
@@ -204,6 +234,13 @@ class Choice(_Base):
         if self.weights is None:
             return f"choice({vals})"
         return f"choice({vals}; weights {', '.join(f'{w:g}' for w in self.weights)})"
+
+
+def _exp_or_inf(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 Distribution = Annotated[

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +20,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from simulator.scenario.distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
-from simulator.errors import ScenarioError
+from simulator.data import SCENARIO_SUFFIX, facts_path, scenario_names, scenario_path
+from simulator.errors import ScenarioError, UsageError, did_you_mean, printable
 from simulator.scenario.params import CONSTANTS, REGISTRY, ROLES, ParamDef, Role
 from simulator.scenario.yamlio import Located, load_yaml
 
 ACTOR_KEYS = ("role", "label", "description")
 SOURCE_KINDS = ("seed", "cite", "judgement", "calibrated")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SOURCE_SPLIT = re.compile(r";\s*(?=(?:seed|cite|judgement|calibrated)\s*:)")
 
 
@@ -37,7 +41,7 @@ class _TopLevel(BaseModel):
     horizon_months: int = Field(gt=0, le=1200)
     worlds: int = Field(gt=0, le=1_000_000_000)
     seed: int = Field(ge=0)
-    seeds: str = "../seeds/facts.yaml"
+    seeds: str | None = None  # see facts_file
     constants: dict[str, Any] = Field(default_factory=dict)
     actors: dict[str, dict[str, Any]]
     baseline: str
@@ -265,8 +269,12 @@ def _check_source(loc: Located, path: tuple[Any, ...], source: str | None, facts
 _SPEC = TypeAdapter(Spec)
 
 
-def _parse_spec(loc: Located, path: tuple[Any, ...], raw: Any, pdef: ParamDef,
-                facts: dict[str, Any], what: str) -> Spec:
+def parse_spec(loc: Located, path: tuple[Any, ...], raw: Any, pdef: ParamDef,
+               facts: dict[str, Any], what: str) -> Spec:
+    """One parameter's value as written (a number, true/false, ``{value: ...}`` or ``{dist: ...}``),
+    checked against the parameter's kind and range and its source against the facts.
+
+    ``loc`` and ``path`` say where the value was written, for errors at its line."""
     if isinstance(raw, (bool, int, float)):
         raw = {"value": raw}
     if not isinstance(raw, dict):
@@ -304,9 +312,15 @@ def _check_value(loc: Located, path: tuple[Any, ...], spec: Spec, pdef: ParamDef
         return
     if any(isinstance(v, bool) for v in ([spec.value] if isinstance(spec, Fixed) else getattr(spec, "values", []))):
         raise loc.error(value_path, f"{what} is a number, not true/false", "write a number")
-    lo, hi = spec.support()
+    lo, hi = spec.extremes()  # what a world can really draw (the support, or the extreme quantiles)
     blo, bhi = pdef.bounds()
     lo_path, hi_path = _end_path(path, spec, "low"), _end_path(path, spec, "high")
+    dist = getattr(spec, "dist", "")
+    slo, shi = spec.support()
+    if (math.isfinite(slo) and not math.isfinite(lo)) or (math.isfinite(shi) and not math.isfinite(hi)):
+        # A bounded distribution whose inverse overflows (a truncnormal many sds from its interval)
+        raise loc.error(path, f"{what}: a {dist} whose draws overflow to infinity",
+                        "give it a larger sd or a mean nearer its interval")
     if pdef.kind == "prob":
         if lo < 0 or hi > 1:
             shown = f"{lo:g}" if lo < 0 else f"{hi:g}"
@@ -315,13 +329,17 @@ def _check_value(loc: Located, path: tuple[Any, ...], spec: Spec, pdef: ParamDef
         return
     if blo is not None and lo < blo:
         noun = "troops" if "troops" in pdef.name else "aid" if "aid" in pdef.name else "value"
-        got = (f"{noun} {lo:g}" if lo > float("-inf")
-               else f"a {getattr(spec, 'dist', '')} distribution, which has no lower limit")
+        got = (f"{noun} {lo:g}" if isinstance(spec, Fixed)
+               else f"a {dist} distribution, which has no lower limit" if lo == -math.inf
+               else f"a {dist} that can draw {lo:g}")
         raise loc.error(lo_path, f"{what} cannot be below {blo:g} (got {got})",
                         f"use a value of at least {blo:g} (a lognormal or truncnormal keeps draws inside)")
     if bhi is not None and hi > bhi:
-        raise loc.error(hi_path, f"{what} cannot be above {bhi:g} (got {hi:g})",
-                        f"use a value of at most {bhi:g}")
+        got = (f"got {hi:g}" if isinstance(spec, Fixed)
+               else f"a {dist} that can draw {'infinity' if hi == math.inf else f'{hi:g}'}")
+        raise loc.error(hi_path, f"{what} cannot be above {bhi:g} ({got})",
+                        f"use a value of at most {bhi:g}" + ("" if isinstance(spec, Fixed) else
+                                                             " (narrow the distribution or bound it)"))
 
 
 def _end_path(path: tuple[Any, ...], spec: Spec, end: str) -> tuple[Any, ...]:
@@ -344,7 +362,7 @@ def _parse_actor_params(loc: Located, path: tuple[Any, ...], body: dict[str, Any
             choices = list(known) + (list(ACTOR_KEYS) if allow_meta else [])
             raise loc.error(path + (key,), f"unknown parameter '{key}' for {actor} (a {role})",
                             _suggest(str(key), choices), key=True)
-        out[(actor, key)] = _parse_spec(loc, path + (key,), raw, known[key], facts, f"{actor}.{key}")
+        out[(actor, key)] = parse_spec(loc, path + (key,), raw, known[key], facts, f"{actor}.{key}")
     return out
 
 
@@ -364,8 +382,52 @@ def load_facts(path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+NEARBY_FACTS = "../seeds/facts.yaml"  # where a scenario without 'seeds:' looks first, as in the repository
+
+
+def scenario_file(scenario: str | Path) -> str | Path:
+    """The file that ``scenario`` names: a path that exists always wins; a bare name (no folder, no
+    suffix) is a built-in scenario (``"ukraine_2025"``). Any other path is returned as given, for the
+    reader to report."""
+    text = str(scenario)
+    if os.path.exists(scenario) or Path(text).name != text or "\x00" in text:
+        return scenario
+    suffix = Path(text).suffix
+    if not suffix:
+        if text in scenario_names():
+            return scenario_path(text)
+        raise UsageError(f"no scenario file or built-in scenario named '{printable(text)}'; "
+                         f"{did_you_mean(text, scenario_names(), 'the built-in ones are')} "
+                         "('geosim scenarios' lists the built-in scenarios)")
+    if suffix == SCENARIO_SUFFIX and Path(text).stem in scenario_names():
+        # the likeliest slip after installing: the built-in scenario's file name instead of its name
+        raise ScenarioError(printable(text), 1, 1, "no such file in the current directory",
+                            f"to run the built-in scenario, give its name alone: '{Path(text).stem}'")
+    return scenario
+
+
+def facts_file(loc: Located, scenario: Path, seeds: str | None) -> Path:
+    """The seed facts file a scenario cites: its ``seeds:`` path, relative to the scenario file;
+    without one, ``../seeds/facts.yaml`` if there is such a file, else the facts that ship with geosim
+    (so that a scenario written anywhere after a plain install can cite ``seed:ID``)."""
+    if seeds is None:
+        nearby = (scenario.parent / NEARBY_FACTS).resolve()
+        return nearby if nearby.is_file() else facts_path()
+    path = (scenario.parent / seeds).resolve()
+    if not path.exists():
+        raise loc.error(("seeds",), f"seed facts file '{seeds}' not found",
+                        "point 'seeds:' at a facts file, relative to this file, "
+                        "or leave 'seeds:' out to use the built-in facts")
+    return path
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raises ScenarioError with file:line:col."""
+    """Read and validate a scenario: a file, or a built-in scenario by name (``"ukraine_2025"``).
+
+    Raises ``ScenarioError`` with file:line:col for a bad file, ``UsageError`` for a name that is
+    neither a file nor a built-in scenario.
+    """
+    path = scenario_file(path)
     loc = load_yaml(path)
     data = loc.data
     if not isinstance(data, dict):
@@ -376,17 +438,17 @@ def load_scenario(path: str | Path) -> Scenario:
     except ValidationError as exc:
         _raise_pydantic(loc, (), exc)
         raise
-    seeds_path = (Path(path).parent / top.seeds).resolve()
-    if not seeds_path.exists():
-        raise loc.error(("seeds",), f"seed facts file '{top.seeds}' not found",
-                        "point 'seeds:' at seeds/facts.yaml, relative to this file")
-    facts = load_facts(seeds_path)
+    if not _SLUG.fullmatch(top.name):
+        # The name becomes the default output folder (results/<name>): never a path.
+        raise loc.error(("name",), f"scenario name '{top.name[:60]}' is not a simple name",
+                        "use letters, digits, '_' and '-' (at most 64, starting with a letter or digit)")
+    facts = load_facts(facts_file(loc, Path(path), top.seeds))
 
     actors: dict[str, Actor] = {}
     base: dict[tuple[str, str], Spec] = {}
     for name, body in top.actors.items():
         apath = ("actors", name)
-        if not _NAME.match(str(name)):
+        if not _NAME.fullmatch(str(name)):
             raise loc.error(apath, f"actor name '{name}' is not a simple name",
                             "use lower-case letters, digits and underscores", key=True)
         role = body.get("role")
@@ -411,11 +473,14 @@ def load_scenario(path: str | Path) -> Scenario:
         cpath = ("constants", cname)
         if cname not in CONSTANTS:
             raise loc.error(cpath, f"unknown constant '{cname}'", _suggest(str(cname), list(CONSTANTS)), key=True)
-        constants[cname] = _parse_spec(loc, cpath, raw, CONSTANTS[cname], facts, f"constants.{cname}")
+        constants[cname] = parse_spec(loc, cpath, raw, CONSTANTS[cname], facts, f"constants.{cname}")
 
     options: dict[str, Option] = {}
     for oname, body in top.options.items():
         opath = ("options", oname)
+        if not _NAME.fullmatch(str(oname)):  # options are named on the command line, in lists with ',' and in files
+            raise loc.error(opath, f"option name '{str(oname)[:60]}' is not a simple name",
+                            "use lower-case letters, digits and underscores, starting with a letter", key=True)
         if not isinstance(body, dict):
             raise loc.error(opath, f"option '{oname}' must be a mapping", "give it 'description:' and 'actors:'")
         try:

@@ -9,13 +9,16 @@ schema errors found later can point back into the file.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from simulator.errors import ScenarioError
+from simulator.errors import ScenarioError, printable
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
@@ -55,28 +58,67 @@ class Located:
         return ScenarioError(self.file, line, col, what, fix)
 
 
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
 def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
 def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
-    """Read ``path`` as UTF-8 text, raising ScenarioError for every way that can fail."""
-    name = str(path)
+    """Read ``path`` as UTF-8 text, raising ScenarioError for every way that can fail.
+
+    Only regular files are read, and never more than ``max_bytes`` (+1, to tell that there
+    is more): a FIFO, a device such as /dev/zero or a socket is refused before any read,
+    and a file that grows while it is read cannot exhaust memory.
+    """
+    name = printable(str(path))
+    if "\x00" in str(path):
+        raise ScenarioError(name, 1, 1, "the file name contains a NUL character", "check the path")
     p = Path(path)
-    if not p.exists():
-        raise ScenarioError(name, 1, 1, "no such file", "check the path and the current directory")
-    if p.is_dir():
-        raise ScenarioError(name, 1, 1, "is a directory, not a file", "name a .yaml file inside it")
-    size = p.stat().st_size
-    if size > max_bytes:
-        raise ScenarioError(
-            name, 1, 1, f"file is {size:,} bytes, over the limit of {max_bytes:,}",
-            "a scenario file is a few kilobytes; split it or check it is the right file",
-        )
     try:
-        raw = p.read_bytes()
+        # O_NONBLOCK: opening a FIFO with no writer must not wait for one.
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ScenarioError(name, 1, 1, "no such file", "check the path and the current directory") from None
+    except IsADirectoryError:
+        raise ScenarioError(name, 1, 1, "is a directory, not a file", "name a .yaml file inside it") from None
+    except OSError as exc:
+        raise ScenarioError(name, 1, 1, f"cannot open file ({exc.strerror})", "check the path and its permissions") \
+            from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(name, 1, 1, "is a directory, not a file", "name a .yaml file inside it")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(name, 1, 1, f"is a {_file_kind(info.st_mode)}, not a regular file",
+                                "name an ordinary file saved on disk")
+        too_big = (f"file is over the limit of {max_bytes:,} bytes",
+                   "a scenario file is a few kilobytes; split it or check it is the right file")
+        if info.st_size > max_bytes:
+            raise ScenarioError(name, 1, 1, f"file is {info.st_size:,} bytes, over the limit of {max_bytes:,}",
+                                too_big[1])
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        raw = b"".join(chunks)
+        if len(raw) > max_bytes:  # it grew after the size was read
+            raise ScenarioError(name, 1, 1, *too_big)
     except OSError as exc:
         raise ScenarioError(name, 1, 1, f"cannot read file ({exc.strerror})", "check its permissions") from None
+    finally:
+        os.close(fd)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -153,12 +195,20 @@ _CONTEXT_FIRST = ("while scanning a simple key", "while scanning a quoted scalar
 
 def _syntax_error(name: str, exc: yaml.YAMLError, text: str | None = None) -> ScenarioError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
+    # PyYAML sometimes appends 'in "<unicode string>", position N' on a second line: the position is ours to give
+    problem = (getattr(exc, "problem", None) or str(exc)).split("\n")[0]
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     if context and context.startswith(_CONTEXT_FIRST) and context_mark is not None:
         mark = context_mark
     line, col = _mark(mark)
+    if text is not None and problem.startswith("unacceptable character"):
+        bad = re.search(r"[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", text)
+        if bad is not None:  # PyYAML reports the start of the stream; point at the character
+            at = bad.start()
+            line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        return ScenarioError(name, line, col, f"a control character (U+{ord(bad.group()) if bad else 0:04X}) in the file",
+                             "remove it: scenario files hold printable text")
     if text is not None:
         lines = text.splitlines()
         if line <= len(lines) and lines[line - 1][col - 1:col] == "\t":
@@ -195,6 +245,8 @@ _KIND = {"bool": "true/false", "NoneType": "null", "int": "a number", "float": "
 
 def _construct(loc: Located, loader: Any, node: yaml.Node, path: Path_) -> Any:
     loc.values[path] = _mark(node.start_mark)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        _refuse_tag(loc, node)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -227,7 +279,39 @@ def _construct(loc: Located, loader: Any, node: yaml.Node, path: Path_) -> Any:
     return _scalar(loc, loader, node)
 
 
+# Numbers as people write them: decimal, with an optional fraction and exponent. YAML 1.1 also
+# reads 16:40 as 1000 (base 60), 0x3e8 and 017 as hexadecimal and octal, and 1_000 as 1000,
+# but takes 1e18 (no dot) for text: all surprises in a scenario file.
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_EXPONENT_ONLY = re.compile(r"[-+]?\d+[eE][-+]?\d+")
+MAX_NUMBER_CHARS = 40
+_PLAIN_TAGS = {"tag:yaml.org,2002:map": yaml.MappingNode, "tag:yaml.org,2002:seq": yaml.SequenceNode}
+
+
+def _refuse_tag(loc: Located, node: yaml.Node) -> None:
+    """Collections take no tags (``!!python/object`` on a mapping was silently ignored)."""
+    if _PLAIN_TAGS.get(node.tag) is not type(node):
+        line, col = _mark(node.start_mark)
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise ScenarioError(loc.file, line, col, f"unsupported YAML tag '{tag}'",
+                            "remove the '!' tag (scenario files hold plain mappings, lists and values)")
+
+
 def _scalar(loc: Located, loader: Any, node: yaml.Node) -> Any:
+    text = node.value
+    if node.style is None and (node.tag.endswith((":int", ":float")) or _EXPONENT_ONLY.fullmatch(text)):
+        line, col = _mark(node.start_mark)
+        if len(text) > MAX_NUMBER_CHARS:
+            raise ScenarioError(loc.file, line, col, f"a number of {len(text):,} characters",
+                                f"write it with at most {MAX_NUMBER_CHARS} characters (e.g. 1.5e6)")
+        if _EXPONENT_ONLY.fullmatch(text):
+            return float(text)
+        octal = node.tag.endswith(":int") and re.match(r"[-+]?0\d", text)  # YAML 1.1 reads 017 as 15
+        if octal or node.tag.endswith(":int") and not _DECIMAL.fullmatch(text) or (
+                node.tag.endswith(":float") and not _DECIMAL.fullmatch(text)
+                and text.lower().lstrip("+-") not in (".inf", ".nan")):
+            raise ScenarioError(loc.file, line, col, f"'{text}' is not a plain decimal number (YAML reads it in "
+                                "another base or notation)", "write the number in plain decimal, or quote it if it is text")
     try:
         return loader.construct_object(node)
     except yaml.constructor.ConstructorError as exc:
