@@ -92,16 +92,23 @@ def test_every_distribution_has_an_example() -> None:
 
 def test_parameter_tables_match_the_registry() -> None:
     """Each role's table lists exactly its parameters, in order, with their defaults."""
-    def table(title: str) -> list[tuple[str, str]]:
+    def table(title: str) -> list[tuple[str, str, str]]:
         section = TEXT.split(f"#### {title}\n", 1)[1].strip().split("\n\n", 1)[0]
-        return re.findall(r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \|", section, flags=re.M)
+        return re.findall(r"^\| `(\w+)` \| ([^|]+) \| ([^|]+) \|", section, flags=re.M)
 
     def shown(value: float | bool) -> str:
         return str(value).lower() if isinstance(value, bool) else f"{value:g}"
 
+    def number(x: float) -> str:
+        return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e7 else f"{x:.0e}".replace("e+0", "e").replace("e+", "e")
+
+    def kind(d) -> str:  # the kind and the range every value must lie in
+        lo, hi = d.bounds()
+        return "bool" if d.kind == "bool" else f"{d.kind} ({number(lo)} to {number(hi)})"
+
     for role, params in REGISTRY.items():
-        assert table(role) == [(d.name, shown(d.default)) for d in params.values()], role
-    assert table("constants") == [(d.name, shown(d.default)) for d in CONSTANTS.values()]
+        assert table(role) == [(d.name, kind(d), shown(d.default)) for d in params.values()], role
+    assert table("constants") == [(d.name, kind(d), shown(d.default)) for d in CONSTANTS.values()]
 
 
 # The two error examples on the page: the change to the first complete example, and the

@@ -224,3 +224,46 @@ def test_a_file_name_with_a_nul_is_refused(capsys) -> None:
     _, err = capsys.readouterr()
     assert code == 2
     assert "NUL" in err and "\x00" not in err
+
+
+SEEDS = "seeds: ../seeds/facts.yaml"
+
+
+def _seeds_refused(tmp_path: Path, capsys, value: str) -> re.Match[str]:
+    path = scenario_copy(tmp_path, SEEDS, f"seeds: {value}")
+    with ThreadPoolExecutor(1) as pool:
+        code, err = pool.submit(_check_in_thread, path).result(timeout=10)
+    assert code == 2 and "Traceback" not in err
+    m = LINE.match(err)
+    assert m, err
+    # reported at the scenario's `seeds:` line, not inside the file it names
+    assert m["file"] == str(path)
+    assert (int(m["line"]), int(m["col"])) == (position(path.read_text(), "seeds: " + value)[0], len("seeds: ") + 1)
+    return m
+
+
+def test_seeds_naming_a_fifo_is_refused_at_the_seeds_line(tmp_path: Path, capsys) -> None:
+    os.mkfifo(tmp_path / "facts_pipe.yaml")
+    m = _seeds_refused(tmp_path, capsys, "../facts_pipe.yaml")
+    assert "not a regular file" in m["what"]
+
+
+@pytest.mark.skipif(not Path("/dev/urandom").exists(), reason="needs /dev/urandom")
+def test_seeds_naming_a_device_is_refused(tmp_path: Path, capsys) -> None:
+    m = _seeds_refused(tmp_path, capsys, "/dev/urandom")
+    assert "not a .yaml file" in m["what"]
+
+
+def test_seeds_with_a_nul_is_refused(tmp_path: Path, capsys) -> None:
+    m = _seeds_refused(tmp_path, capsys, '"facts\\0.yaml"')
+    assert "\x00" not in m.group(0)
+
+
+def test_seeds_naming_a_huge_file_is_refused_without_reading_it(tmp_path: Path, capsys) -> None:
+    from simulator.scenario.yamlio import MAX_BYTES
+
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_BYTES + 1)  # sparse: no disk used
+    m = _seeds_refused(tmp_path, capsys, "../big.yaml")
+    assert "over the limit" in m["what"]

@@ -9,10 +9,10 @@ the line and column, and the fix.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from simulator.scenario.distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
 from simulator.data import SCENARIO_SUFFIX, facts_path, scenario_names, scenario_path
 from simulator.errors import ScenarioError, UsageError, did_you_mean, printable
 from simulator.scenario.params import CONSTANTS, REGISTRY, ROLES, ParamDef, Role
-from simulator.scenario.yamlio import Located, load_yaml
+from simulator.scenario.yamlio import MAX_BYTES, Located, load_yaml
 
 ACTOR_KEYS = ("role", "label", "description")
 SOURCE_KINDS = ("seed", "cite", "judgement", "calibrated")
@@ -413,11 +413,21 @@ def facts_file(loc: Located, scenario: Path, seeds: str | None) -> Path:
     if seeds is None:
         nearby = (scenario.parent / NEARBY_FACTS).resolve()
         return nearby if nearby.is_file() else facts_path()
+    # Problems with the file named are reported at the 'seeds:' line, where the fix is; only
+    # mistakes inside a facts file point into it.
+    fix = "point 'seeds:' at a facts file (.yaml), relative to this file, or leave 'seeds:' out to use the built-in facts"
+    if "\x00" in seeds or Path(seeds).suffix not in (".yaml", ".yml"):
+        raise loc.error(("seeds",), f"'seeds:' names '{seeds[:80]}', not a .yaml file", fix)
     path = (scenario.parent / seeds).resolve()
-    if not path.exists():
-        raise loc.error(("seeds",), f"seed facts file '{seeds}' not found",
-                        "point 'seeds:' at a facts file, relative to this file, "
-                        "or leave 'seeds:' out to use the built-in facts")
+    try:
+        info = path.stat()  # stat, never open: a FIFO must not block the check
+    except OSError:
+        raise loc.error(("seeds",), f"seed facts file '{seeds}' not found", fix) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise loc.error(("seeds",), f"seed facts file '{seeds}' is not a regular file", fix)
+    if info.st_size > MAX_BYTES:
+        raise loc.error(("seeds",), f"seed facts file '{seeds}' is {info.st_size:,} bytes, over the limit of "
+                        f"{MAX_BYTES:,}", fix)
     return path
 
 
@@ -500,7 +510,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise loc.error(("baseline",), f"baseline '{top.baseline}' is not one of the options",
                         _suggest(top.baseline, list(options)))
 
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    digest = loc.sha256
     return Scenario(
         path=str(path), name=top.name, description=top.description, horizon_months=top.horizon_months,
         worlds=top.worlds, seed=top.seed, actors=actors, base=base, constants=constants,

@@ -9,6 +9,7 @@ schema errors found later can point back into the file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -40,6 +41,7 @@ class Located:
     data: Any
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    sha256: str = ""  # of the bytes read, so that nothing reads the file a second time
 
     def where(self, path: Path_, key: bool = False) -> tuple[int, int]:
         """Line and column of the deepest known prefix of ``path``."""
@@ -71,7 +73,12 @@ def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
 
 
 def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
-    """Read ``path`` as UTF-8 text, raising ScenarioError for every way that can fail.
+    """Read ``path`` as UTF-8 text, raising ScenarioError for every way that can fail (see ``read_file``)."""
+    return read_file(path, max_bytes)[0]
+
+
+def read_file(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
+    """Read ``path`` as UTF-8 text; return the text and the SHA-256 of the bytes read.
 
     Only regular files are read, and never more than ``max_bytes`` (+1, to tell that there
     is more): a FIFO, a device such as /dev/zero or a socket is refused before any read,
@@ -131,7 +138,7 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    return text
+    return text, hashlib.sha256(raw).hexdigest()
 
 
 def _prescan(name: str, text: str, loader: type = _Loader) -> None:
@@ -327,7 +334,7 @@ def _scalar(loc: Located, loader: Any, node: yaml.Node) -> Any:
 def load_yaml(path: str | Path) -> Located:
     """Load one YAML document from ``path`` with positions; ScenarioError on any problem."""
     name = str(path)
-    text = read_text(path)
+    text, digest = read_file(path)
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
@@ -342,6 +349,6 @@ def load_yaml(path: str | Path) -> Located:
         loader.dispose()
     if node is None:
         raise ScenarioError(name, 1, 1, "file is empty", "write a scenario (see docs/scenarios.md)")
-    loc = Located(file=name, data=None)
+    loc = Located(file=name, data=None, sha256=digest)
     loc.data = _construct(loc, yaml.SafeLoader(""), node, ())
     return loc
