@@ -1,0 +1,1 @@
+"""The only place that formats or writes results: labels, tables, readings, figures, results folders."""

@@ -1,0 +1,1 @@
+"""Worlds -> mergeable totals: plans, blocks of worlds, exact totals, checkpoints, Parquet, engines."""
