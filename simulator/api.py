@@ -10,6 +10,7 @@ checkpointing next to it so that an interrupted call resumes with ``resume=True`
 from __future__ import annotations
 
 import platform
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,17 +21,24 @@ from typing import Any, Literal
 
 from simulator.analysis.results import Results, finalize
 from simulator.errors import UsageError
-from simulator.files import check_output_folder
+from simulator.files import check_output_folder, output_lock
 from simulator.report.write import save_results
 from simulator.runs.checkpoints import checkpoint_dir_for, remove_checkpoints
 from simulator.runs.engines import Dask, Engine, Processes, Sequential
-from simulator.runs.execute import ChunkEvent, RunInterrupted, WorldsTo, execute
+from simulator.runs.execute import (
+    ChunkEvent,
+    RunFailed,
+    RunInterrupted,
+    WorldsTo,
+    execute,
+    sigterm_interrupts,
+)
 from simulator.runs.parquet import StagedParquet
 from simulator.runs.plan import BLOCK, Plan, make_plan
 from simulator.scenario.load import Scenario, load_scenario
 
-__all__ = ["ChunkEvent", "Dask", "Engine", "Processes", "RunInterrupted", "Sequential", "checkpoint_dir_for",
-           "make_plan", "manifest_for", "run", "run_and_save"]
+__all__ = ["ChunkEvent", "Dask", "Engine", "Processes", "RunFailed", "RunInterrupted", "Sequential",
+           "checkpoint_dir_for", "make_plan", "manifest_for", "run", "run_and_save"]
 
 PACKAGES = ("geosim", "mesa", "numpy", "pandas", "scipy", "lifelines", "pydantic", "matplotlib")
 KEEP_IN_MEMORY = 200_000  # worlds up to which per-world outcomes are kept by default
@@ -78,8 +86,10 @@ def run(scenario: Scenario | str | Path, options: Sequence[str] | None = None, *
             whenever a chunk is done.
 
     Raises:
-        RunInterrupted: Ctrl-C (or ``KeyboardInterrupt`` from ``progress``) stopped the run; the
-            finished chunks are in ``checkpoints``, if given: call again with ``resume=True``.
+        RunInterrupted: Ctrl-C, SIGTERM (or ``KeyboardInterrupt`` from ``progress``) stopped the
+            run; the finished chunks are in ``checkpoints``, if given: call again with ``resume=True``.
+        RunFailed: a write was refused (full disk, quota, read-only folder) or workers ran out of
+            memory; the finished chunks are in ``checkpoints``, as above.
     """
     results = _run(scenario, options, worlds, seed, horizon_months, engine, checkpoints, resume, worlds_to, progress)
     if checkpoints is not None:
@@ -93,31 +103,41 @@ def run_and_save(scenario: Scenario | str | Path, out: str | Path, options: Sequ
                  save_worlds: bool = False, plots: bool = True, progress: Progress = True) -> Results:
     """Run like ``run`` and write tables, figures and the manifest to the folder ``out``: ``geosim run``.
 
-    ``out`` is checked before anything runs (an existing folder is replaced only with ``force``)
-    and written atomically once the run succeeded. Meanwhile finished chunks are checkpointed
-    in ``checkpoint_dir_for(out)`` (``.NAME.chunks`` next to ``out``), which is removed once
-    the results are saved: after an interruption (``RunInterrupted``) or a failure, the same
-    call with ``resume=True`` computes only the missing chunks. With ``save_worlds``,
-    per-world outcomes are streamed to ``worlds.parquet`` in ``out``, never held in memory.
+    ``out`` is checked before anything runs (an existing folder is replaced only with ``force``;
+    the current folder, one above it, a filesystem root or the home folder never) and written
+    atomically once the run succeeded. The run holds a lock on ``out`` (``.NAME.lock`` next to
+    it) throughout: a second run on the same folder is refused at once. Meanwhile finished
+    chunks are checkpointed in ``checkpoint_dir_for(out)`` (``.NAME.chunks`` next to ``out``),
+    which is removed once the results are saved: after an interruption (``RunInterrupted``,
+    Ctrl-C or SIGTERM) or a failure (``RunFailed``, e.g. a full disk), the same call with
+    ``resume=True`` computes only the missing chunks. With ``save_worlds``, per-world outcomes
+    are streamed to ``worlds.parquet`` in ``out``, never held in memory.
 
     Returns the results, without per-world outcomes.
+
+    Raises:
+        UsageError: ``out`` may not be written, or another run is using it.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     out = Path(out)
-    check_output_folder(out, force)
+    check_output_folder(out, force)  # before the lock file is made next to it
     folder = checkpoint_dir_for(out)
-    staged = folder / "worlds.parquet" if save_worlds else None
-    results = _run(sc, options, worlds, seed, horizon_months, engine, folder, resume, staged, progress)
-    try:
-        if staged is not None:
-            results.worlds = StagedParquet(staged)  # type: ignore[assignment]  # linked into the output
-        save_results(results, out, force=force, save_worlds=save_worlds, plots=plots)
-    except KeyboardInterrupt:
+    with output_lock(out), sigterm_interrupts():
+        check_output_folder(out, force)  # again: a run that held the lock may have just written it
+        staged = folder / "worlds.parquet" if save_worlds else None
+        results = _run(sc, options, worlds, seed, horizon_months, engine, folder, resume, staged, progress)
         chunks = results.manifest["run"]["chunks"]
-        raise RunInterrupted(chunks, chunks, folder) from None
-    finally:
-        results.worlds = None
-    remove_checkpoints(folder)
+        try:
+            if staged is not None:
+                results.worlds = StagedParquet(staged)  # type: ignore[assignment]  # linked into the output
+            save_results(results, out, force=force, save_worlds=save_worlds, plots=plots)
+        except KeyboardInterrupt as stop:
+            raise RunInterrupted(chunks, chunks, folder, getattr(stop, "signal", signal.SIGINT)) from None
+        except UsageError as exc:  # a full disk, or the folder written by someone else meanwhile
+            raise RunFailed(str(exc), chunks, chunks, folder) from None
+        finally:
+            results.worlds = None
+        remove_checkpoints(folder)
     return results
 
 

@@ -3,23 +3,46 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
+
+from simulator.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.api import Engine
 
 
 def _split_options(values: list[str] | str | None) -> list[str] | None:
-    if not values:
+    """Option names from repeated or comma-separated flags; ``None`` (all options) when none are given."""
+    if values is None:
         return None
     if isinstance(values, str):
         values = [values]
     out: list[str] = []
     for v in values:
-        out += [s.strip() for s in v.split(",") if s.strip()]
+        names = [s.strip() for s in v.split(",")]
+        if not all(names):  # an empty name must not quietly mean "every option"
+            raise UsageError(f"option list '{v}' holds an empty name; give option names, e.g. --option "
+                             "peacekeepers, or leave the flag out to run every option")
+        out += names
     return out
+
+
+def _horizon(text: str) -> int:
+    """``--horizon``: months, within the limit scenario files have."""
+    from simulator.scenario.load import MAX_HORIZON_MONTHS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    if value > MAX_HORIZON_MONTHS:
+        raise argparse.ArgumentTypeError(f"{value:,} months is more than the limit of {MAX_HORIZON_MONTHS:,}")
+    return value
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -50,11 +73,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                                horizon_months=args.horizon, engine=engine, resume=args.resume, force=args.force,
                                save_worlds=args.save_worlds, plots=not args.no_plots, progress=not args.quiet)
     except RunInterrupted as stop:
-        print(f"geosim: interrupted; no results were written ({stop.done} of {stop.total} chunks checkpointed "
+        what = "interrupted" if stop.signal == signal.SIGINT else f"stopped by {stop.signal.name}"
+        print(f"geosim: {what}; no results were written ({stop.done} of {stop.total} chunks checkpointed "
               f"in '{checkpoints}'; run the same command with --resume to continue)", file=sys.stderr)
-        return 130
+        return 128 + stop.signal  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
     m = results.manifest
     how = m["run"]
+    if "workers_requested" in how:
+        print(f"geosim: note: ran {how['workers']} worker processes, not {how['workers_requested']} "
+              f"(bounded by {how['workers_limited_by']})", file=sys.stderr)
     where = {"sequential": "1 process", "processes": f"{how['workers']} processes",
              "dask": f"Dask at {how['scheduler']}" if "scheduler" in how else f"Dask, {how['workers']} workers"}
     resumed = f", {how['chunks_resumed']} of {how['chunks']} chunks resumed" if how["chunks_resumed"] else ""
@@ -89,11 +116,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """Redraw the figures of a results folder, after checking that its tables are the run's own."""
+    from simulator.errors import printable
     from simulator.report.figures import save_figures
     from simulator.report.write import load_results
 
-    results = load_results(args.dir)
-    paths = save_figures(results, Path(args.dir))
+    results = load_results(args.dir)  # a damaged or edited folder: one line, exit 2
+    if "sha256" not in results.manifest:
+        print(f"geosim: note: '{printable(args.dir)}' was saved without file hashes (an older geosim); "
+              "its tables were checked for shape but cannot be checked for edits", file=sys.stderr)
+    paths = save_figures(results, Path(args.dir))  # each figure replaced atomically
     for p in paths:
         print(p)
     return 0
@@ -107,7 +139,7 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
                    help="option to run (repeat or comma-separate; default: all; the baseline is always run)")
     p.add_argument("--worlds", type=positive, help="number of worlds (default: the scenario's)")
     p.add_argument("--seed", type=non_negative, help="seed (default: the scenario's)")
-    p.add_argument("--horizon", type=positive, metavar="MONTHS", help="months to simulate (default: the scenario's)")
+    p.add_argument("--horizon", type=_horizon, metavar="MONTHS", help="months to simulate (default: the scenario's)")
     p.add_argument("--out", metavar="DIR", help="output directory (default: results/SCENARIO)")
     p.add_argument("--force", action="store_true", help="replace an existing output directory")
     p.add_argument("--save-worlds", action="store_true", help="also write per-world outcomes (worlds.parquet)")
@@ -133,7 +165,7 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
                    help="options to compare (NAME, or FILE_STEM:NAME when files share option names)")
     p.add_argument("--worlds", type=positive)
     p.add_argument("--seed", type=non_negative)
-    p.add_argument("--horizon", type=positive, metavar="MONTHS")
+    p.add_argument("--horizon", type=_horizon, metavar="MONTHS")
     p.add_argument("--out", metavar="DIR", help="also write tables and figures here")
     p.add_argument("--force", action="store_true")
     p.add_argument("--no-plots", action="store_true")

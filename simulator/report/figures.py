@@ -7,6 +7,7 @@ trace); outcomes are named by their declarations (``simulator.scenario.outcomes`
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import cycle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simulator.files import atomic_write
 from simulator.scenario.outcomes import outcome_named, outcome_of_column
 
 if TYPE_CHECKING:
@@ -156,9 +158,9 @@ def save_figures(results: Results, directory: Path) -> list[Path]:
         fig = Figure(figsize=(9, 6))  # no pyplot: works with any backend, leaks no figures
         draw(results, ax=fig.subplots())
         fig.tight_layout()
-        path = Path(directory) / f"{name}.png"
-        fig.savefig(path, dpi=110, metadata=_PNG_META)
-        out.append(path)
+        # Atomically: an interrupted redraw ('geosim plot') leaves the previous figure, never half of one.
+        out.append(atomic_write(Path(directory) / f"{name}.png",
+                                partial(fig.savefig, format="png", dpi=110, metadata=_PNG_META)))
     return out
 
 

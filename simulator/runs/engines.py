@@ -18,6 +18,9 @@ several runs; without one, each run opens and closes it. ``blocks_per_chunk`` (b
 
 In every engine the workers leave Ctrl-C to this process, which stops them (an embedded Dask
 cluster's workers are started with SIGINT ignored, so Ctrl-C is ignored while it starts).
+Local worker processes are bounded by the usable cores and the available memory (and, in a
+run, by its chunks): a larger request is lowered, and the manifest records the real number.
+A worker that runs out of memory stops the run with ``OutOfMemory``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self
 
-from simulator.errors import UsageError, whole_number
+from simulator.errors import UsageError, printable, whole_number
 from simulator.runs.blocks import simulate_blocks
 from simulator.runs.parquet import parquet_bytes
 from simulator.runs.plan import DEFAULT_BLOCKS_PER_CHUNK, Plan
@@ -44,7 +47,11 @@ from simulator.runs.totals import Stats
 MAX_ATTEMPTS = 3  # a chunk whose worker dies this many times stops the run
 MAX_BLOCKS_PER_CHUNK = 1024  # 4.2 million worlds per chunk, already gigabytes of working memory
 MAX_WORKERS = 1024
-CONNECT_TIMEOUT = 5.0  # seconds to reach a Dask scheduler
+CONNECT_TIMEOUT = 5.0  # seconds to reach a Dask scheduler and complete its handshake
+# Resident memory of one worker process: the libraries, plus working memory per block of a chunk
+# (10^7 worlds of six options stay under 1 GiB on two workers of 8 blocks, benchmarks/README.md).
+WORKER_BYTES = 180 * 2**20
+BLOCK_BYTES = 40 * 2**20
 
 WorldsAs = Literal["frame", "parquet"] | None  # how a chunk returns per-world rows, if at all
 
@@ -109,6 +116,53 @@ def _ignore_ctrl_c() -> None:
 Accept = Callable[[ChunkOutput], None]
 
 
+class OutOfMemory(UsageError):
+    """Workers ran out of memory (a ``MemoryError``, or processes killed as the system ran short)."""
+
+    def __init__(self, first: int, end: int, how: str) -> None:
+        super().__init__(f"out of memory while simulating blocks {first}-{end - 1} ({how}); "
+                         "try fewer blocks per chunk (--blocks-per-chunk) or fewer workers")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes without swapping, if the system says."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def worker_bound(requested: int, blocks_per_chunk: int, chunks: int | None = None) -> tuple[int, str | None]:
+    """How many worker processes to start for ``requested``: at most one per usable core, per chunk
+    (if known) and per share of the available memory; with the reason when that is fewer."""
+    bounds = [(usable_cores(), "usable cores")]
+    if chunks is not None:
+        bounds.append((chunks, "chunks to run"))
+    memory = available_memory()
+    if memory is not None:
+        bounds.append((memory // (WORKER_BYTES + blocks_per_chunk * BLOCK_BYTES), "workers' share of free memory"))
+    limit, reason = min(bounds, key=lambda b: b[0])
+    if limit >= requested:
+        return requested, None
+    limit = max(1, limit)
+    return limit, f"{limit} {reason}" if reason != "workers' share of free memory" else f"memory for {limit}"
+
+
 # --------------------------------------------------------------------------- engines
 
 
@@ -165,7 +219,11 @@ class Sequential(Engine):
     def run_chunks(self, plan: Plan, chunks: Sequence[tuple[int, int]], accept: Accept,
                    worlds_as: WorldsAs) -> dict[str, Any]:
         for first, end in chunks:
-            accept(compute_chunk(plan, first, end, worlds_as))
+            try:
+                out = compute_chunk(plan, first, end, worlds_as)
+            except MemoryError:
+                raise OutOfMemory(first, end, "MemoryError") from None
+            accept(out)
         return {}
 
 
@@ -182,6 +240,8 @@ class Processes(Engine):
     Worker processes import the calling script's main module, so a script must run under
     ``if __name__ == "__main__":`` (notebooks and the ``geosim`` command need nothing). The
     pool starts workers as chunks arrive and, inside a ``with`` block, keeps them for the next run.
+    It starts no more workers than there are usable cores, chunks to run, or shares of the
+    available memory (``worker_bound``); a run's manifest records how many ran.
     """
 
     name = "processes"
@@ -191,10 +251,12 @@ class Processes(Engine):
         self.workers = whole_number("workers", (os.cpu_count() or 1) if workers is None else workers,
                                     high=MAX_WORKERS)
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_size = self.workers
 
     def open(self) -> Self:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context(),
+            self._pool_size, _ = worker_bound(self.workers, self.blocks_per_chunk)
+            self._pool = ProcessPoolExecutor(max_workers=self._pool_size, mp_context=_mp_context(),
                                              initializer=_ignore_ctrl_c)
         return super().open()
 
@@ -225,12 +287,16 @@ class Processes(Engine):
         attempts: Counter[tuple[int, int]] = Counter()
         restarts = 0
         pool = self._pool if self._pool is not None else self._fresh_pool()
+        # The pool starts a process per task submitted while none is idle, up to its size: with
+        # fewer chunks than that, no more processes start than there are chunks.
+        used, lowered = worker_bound(self.workers, self.blocks_per_chunk, len(chunks))
+        used = min(used, self._pool_size)
         while True:
             inflight: dict[Future[ChunkOutput], tuple[int, int]] = {}
             broken = False
             try:
                 while (pending or inflight) and not broken:
-                    while pending and len(inflight) < 2 * self.workers:
+                    while pending and len(inflight) < 2 * used:
                         chunk = pending.popleft()
                         attempts[chunk] += 1
                         inflight[pool.submit(_chunk_in_worker, plan, chunk[0], chunk[1], worlds_as)] = chunk
@@ -242,6 +308,8 @@ class Processes(Engine):
                         except BrokenProcessPool:
                             broken = True
                             pending.appendleft(chunk)
+                        except MemoryError:
+                            raise OutOfMemory(chunk[0], chunk[1], "MemoryError in a worker process") from None
                         else:
                             accept(out)
                 if broken:
@@ -254,16 +322,21 @@ class Processes(Engine):
                             pending.appendleft(chunk)
                     failed = [c for c in pending if attempts[c] >= MAX_ATTEMPTS]
                     if failed:
-                        raise RuntimeError(
-                            f"worker processes died {MAX_ATTEMPTS} times while simulating blocks "
-                            f"{failed[0][0]}-{failed[0][1] - 1}: out of memory (try fewer blocks per chunk)? "
-                            "Or, from a script, is the run under an `if __name__ == '__main__':` guard?")
+                        # Killed by the system (the OOM killer), most likely; from a script, a missing
+                        # main guard makes every worker fail to start.
+                        raise OutOfMemory(failed[0][0], failed[0][1],
+                                          f"worker processes died {MAX_ATTEMPTS} times; from a script, is the run "
+                                          "under an `if __name__ == '__main__':` guard?")
             except BaseException:
                 # Stop the workers still busy with this run; a fresh pool serves the next one.
                 self._fresh_pool()
                 raise
             if not broken:
-                return {"pool_restarts": restarts}
+                info: dict[str, Any] = {"pool_restarts": restarts, "workers": used}
+                if used < self.workers:
+                    info["workers_requested"] = self.workers
+                    info["workers_limited_by"] = lowered or f"{used} usable cores or memory when the pool opened"
+                return info
             restarts += 1
             pool = self._fresh_pool()
 
@@ -310,7 +383,7 @@ class Dask(Engine):
 
     def open(self) -> Self:
         if self._client is None:
-            self._client, self._cluster = _connect(self.scheduler, self.workers)
+            self._client, self._cluster = _connect(self.scheduler, self.workers, self.blocks_per_chunk)
         return super().open()
 
     def close(self) -> None:
@@ -353,9 +426,10 @@ class Dask(Engine):
                 try:
                     out = fut.result()
                 except Exception as exc:
+                    if isinstance(exc, MemoryError):
+                        raise OutOfMemory(chunk[0], chunk[1], "MemoryError in a Dask worker") from None
                     if type(exc).__name__ == "KilledWorker":
-                        raise RuntimeError(f"Dask workers died while simulating blocks {chunk[0]}-{chunk[1] - 1} "
-                                           f"({exc}); out of memory? try fewer blocks per chunk") from None
+                        raise OutOfMemory(chunk[0], chunk[1], f"Dask workers died: {exc}") from None
                     raise
                 finally:
                     fut.release()
@@ -381,7 +455,7 @@ class Dask(Engine):
         return f"Dask({where}, blocks_per_chunk={self.blocks_per_chunk})"
 
 
-def _connect(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
+def _connect(scheduler: str | None, workers: int | None, blocks_per_chunk: int) -> tuple[Any, Any]:
     """A Dask client, and the embedded cluster it talks to when no scheduler is given."""
     try:
         from distributed import Client, LocalCluster
@@ -397,16 +471,44 @@ def _connect(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
         try:
             # No dashboard; the scheduler's HTTP server takes a free port instead of warning when 8787 is taken.
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            cluster = LocalCluster(n_workers=worker_bound(workers or 1, blocks_per_chunk)[0], threads_per_worker=1,
+                                   processes=True, host="127.0.0.1",
                                    dashboard_address=":0", scheduler_kwargs={"dashboard": False},
                                    silence_logs=logging.ERROR)
         finally:
             if main:
                 signal.signal(signal.SIGINT, previous)
         return Client(cluster), cluster
+    import dask
+
     try:
-        return Client(scheduler, timeout=CONNECT_TIMEOUT), None
-    except (OSError, TimeoutError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        _handshake(scheduler, CONNECT_TIMEOUT)
+        with dask.config.set({"distributed.comm.timeouts.connect": f"{CONNECT_TIMEOUT}s"}):
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
+    except Exception as exc:  # whatever the other end does (refuses, stays silent, sends garbage) is not a bug here
+        if isinstance(exc, TimeoutError):
+            reason = f"no answer within {CONNECT_TIMEOUT:g} s"
+        else:
+            reason = printable(str(exc).splitlines()[0], 200) if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({reason}); start one with "
                          f"'dask scheduler' and 'dask worker {scheduler}', or check the address") from None
+
+
+def _handshake(address: str, timeout: float) -> None:
+    """Connect to ``address`` and complete Dask's handshake within ``timeout`` seconds, then hang up.
+
+    ``distributed`` bounds only the TCP connect: a server that accepts and never answers would
+    keep a ``Client`` waiting for ever. The handshake runs on its own event loop, in a thread (the
+    caller may be inside one, as in a notebook), so that it can be abandoned cleanly.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+
+    async def shake_hands() -> None:
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, asyncio.wait_for(shake_hands(), timeout)).result()

@@ -14,15 +14,21 @@ chunk as Parquet parts and assembled at the end into one file in canonical order
 
 Faults: every finished chunk can be checkpointed (``checkpoints.py``); an interrupted run
 (Ctrl-C, a crash) resumes from them with ``resume=True`` and computes only the missing chunks.
-An interruption raises ``RunInterrupted``, which says how far the run got.
+An interruption raises ``RunInterrupted``, which says how far the run got. SIGTERM (what
+``timeout``, systemd and Slurm send) is handled like Ctrl-C while a run is going, unless the
+program installed its own handler. A write the system refuses (a full disk) or workers out
+of memory raise ``RunFailed``, which says where the finished chunks are kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import tempfile
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,9 +37,15 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import UsageError
-from simulator.files import atomic_write
+from simulator.files import WriteFailed, atomic_write
 from simulator.runs.checkpoints import Checkpoints
-from simulator.runs.engines import ChunkOutput, Engine, Sequential, WorldsAs
+from simulator.runs.engines import (
+    ChunkOutput,
+    Engine,
+    OutOfMemory,
+    Sequential,
+    WorldsAs,
+)
 from simulator.runs.parquet import assemble_parquet
 from simulator.runs.plan import Plan
 from simulator.runs.totals import ExactTotals
@@ -61,17 +73,26 @@ class RunOutput:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while a run was going: stopped like Ctrl-C."""
+
+    signal = signal.SIGTERM
+
+
 class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or a ``KeyboardInterrupt`` from a callback) stopped a run after ``done`` of ``total`` chunks.
+    """Ctrl-C, SIGTERM (or a ``KeyboardInterrupt`` from a callback) stopped a run after ``done`` of ``total`` chunks.
 
     With a checkpoint folder, the finished chunks are kept in it: the same run with
-    ``resume=True`` computes only the others.
+    ``resume=True`` computes only the others. ``signal`` is the signal that stopped it
+    (``SIGINT`` for Ctrl-C or a callback).
     """
 
-    def __init__(self, done: int, total: int, checkpoints: Path | None) -> None:
+    def __init__(self, done: int, total: int, checkpoints: Path | None,
+                 signal_number: int = signal.SIGINT) -> None:
         self.done = done
         self.total = total
         self.checkpoints = checkpoints
+        self.signal = signal.Signals(signal_number)
         super().__init__(done, total, checkpoints)
 
     def __str__(self) -> str:
@@ -80,6 +101,45 @@ class RunInterrupted(KeyboardInterrupt):
                     "(give a checkpoint folder to make a run resumable)")
         return (f"interrupted after {self.done} of {self.total} chunks; the finished ones are checkpointed in "
                 f"'{self.checkpoints}': run the same again with resume=True to continue")
+
+
+class RunFailed(UsageError):
+    """A fault the run cannot work around (a refused write, workers out of memory) stopped it after
+    ``done`` of ``total`` chunks; those are kept in ``checkpoints`` (if given) for ``resume=True``."""
+
+    def __init__(self, reason: str, done: int, total: int, checkpoints: Path | None) -> None:
+        self.reason = reason
+        self.done = done
+        self.total = total
+        self.checkpoints = checkpoints
+        kept = ("no chunks were kept" if checkpoints is None else
+                f"{done} of {total} chunks are kept in '{checkpoints}': once fixed, run the same again with "
+                "resume=True (geosim run --resume) to continue")
+        super().__init__(f"{reason}; {kept}")
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """While inside, SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) in the main thread, once.
+
+    Only where SIGTERM still has its default action (a program's own handler is left alone) and
+    only in the main thread, where Python runs signal handlers. Later SIGTERMs are ignored
+    while the run stops its workers and keeps its checkpoints.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def execute(plan: Plan, engine: Engine | None = None, *, worlds_to: WorldsTo = None,
@@ -98,7 +158,9 @@ def execute(plan: Plan, engine: Engine | None = None, *, worlds_to: WorldsTo = N
         on_chunk: called in this process after each chunk is done (and checkpointed).
 
     Raises:
-        RunInterrupted: on Ctrl-C; finished chunks stay checkpointed.
+        RunInterrupted: on Ctrl-C or SIGTERM; finished chunks stay checkpointed.
+        RunFailed: a write was refused (full disk, quota, read-only folder) or workers ran out
+            of memory; finished chunks stay checkpointed.
     """
     engine = Sequential() if engine is None else engine
     if resume and checkpoints is None:
@@ -108,17 +170,20 @@ def execute(plan: Plan, engine: Engine | None = None, *, worlds_to: WorldsTo = N
     chunks = plan.chunks(engine.blocks_per_chunk)
     counts = Counter[str]()
     opened_here = not engine.is_open
+    kept = None if checkpoints is None else Path(checkpoints)
     try:
-        if opened_here:  # connect first: an unreachable scheduler leaves nothing behind
-            engine.open()
-        try:
-            return _execute(plan, engine, chunks, worlds_to, checkpoints, resume, on_chunk, counts)
-        finally:
-            if opened_here:
-                engine.close()
-    except KeyboardInterrupt:
-        raise RunInterrupted(counts.total(), len(chunks),
-                             None if checkpoints is None else Path(checkpoints)) from None
+        with sigterm_interrupts():
+            if opened_here:  # connect first: an unreachable scheduler leaves nothing behind
+                engine.open()
+            try:
+                return _execute(plan, engine, chunks, worlds_to, checkpoints, resume, on_chunk, counts)
+            finally:
+                if opened_here:
+                    engine.close()
+    except KeyboardInterrupt as stop:
+        raise RunInterrupted(counts.total(), len(chunks), kept, getattr(stop, "signal", signal.SIGINT)) from None
+    except (WriteFailed, OutOfMemory) as fault:
+        raise RunFailed(str(fault), counts.total(), len(chunks), kept) from None
 
 
 def _execute(plan: Plan, engine: Engine, chunks: list[tuple[int, int]], worlds_to: WorldsTo,
@@ -129,8 +194,11 @@ def _execute(plan: Plan, engine: Engine, chunks: list[tuple[int, int]], worlds_t
     worlds_path = worlds_to if isinstance(worlds_to, Path) else None
     parts_dir: Path | None = None  # where Parquet parts go when there is no checkpoint folder
     if worlds_path is not None and store is None:
-        worlds_path.parent.mkdir(parents=True, exist_ok=True)
-        parts_dir = Path(tempfile.mkdtemp(prefix=f".{worlds_path.name}.parts-", dir=worlds_path.parent))
+        try:
+            worlds_path.parent.mkdir(parents=True, exist_ok=True)
+            parts_dir = Path(tempfile.mkdtemp(prefix=f".{worlds_path.name}.parts-", dir=worlds_path.parent))
+        except OSError as exc:
+            raise WriteFailed(worlds_path.parent, exc) from None
     # Rows travel as Parquet bytes whenever they are written to disk, as frames when only kept in memory.
     worlds_as: WorldsAs = None if worlds_to is None else (
         "parquet" if store is not None or parts_dir is not None else "frame")

@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from simulator.errors import UsageError, did_you_mean, whole_number
-from simulator.model.streams import MAX_MONTHS
-from simulator.scenario.load import Scenario
+from simulator.scenario.load import MAX_HORIZON_MONTHS, Scenario
 
 BLOCK = 4096
 # Blocks simulated together in one unit of work. Eight keeps 10^7 worlds of six options on two
@@ -67,6 +66,6 @@ def make_plan(scenario: Scenario, options: Sequence[str] | None = None, worlds: 
     chosen.insert(0, scenario.baseline)  # differences are always against the baseline
     worlds = whole_number("worlds", scenario.worlds if worlds is None else worlds, high=MAX_WORLDS)
     horizon = whole_number("horizon", scenario.horizon_months if horizon_months is None else horizon_months,
-                           high=MAX_MONTHS)
+                           high=MAX_HORIZON_MONTHS)
     seed = whole_number("seed", scenario.seed if seed is None else seed, low=0)
     return Plan(scenario=scenario, options=tuple(chosen), worlds=worlds, seed=seed, horizon=horizon)

@@ -32,13 +32,16 @@ _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SOURCE_SPLIT = re.compile(r";\s*(?=(?:seed|cite|judgement|calibrated)\s*:)")
 
 
+MAX_HORIZON_MONTHS = 1200  # a century: the limit of files, the command line and the API
+
+
 class _TopLevel(BaseModel):
     """The shape of a scenario file; actor and option bodies are checked by role below."""
 
     model_config = ConfigDict(extra="forbid", strict=True)  # strict: `worlds: true` is not 1 world
     name: str = Field(min_length=1)
     description: str = ""
-    horizon_months: int = Field(gt=0, le=1200)
+    horizon_months: int = Field(gt=0, le=MAX_HORIZON_MONTHS)
     worlds: int = Field(gt=0, le=1_000_000_000)
     seed: int = Field(ge=0)
     seeds: str | None = None  # see facts_file
