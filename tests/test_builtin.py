@@ -158,3 +158,12 @@ def test_builtin_scenarios_load_when_the_package_is_imported_from_a_zip(tmp_path
     name, facts, inside = done.stdout.split()
     # extracted to a real folder, so that the scenario's relative seeds: path resolves
     assert (name, int(facts) > 0, inside) == ("ukraine_2025", True, "False")
+
+
+def test_outputs_name_shipped_tables_the_same_on_every_machine(tmp_path) -> None:
+    from simulator.data import data_path, shown_path
+
+    assert shown_path(data_path("war_outcomes.csv")) == "data/war_outcomes.csv"
+    mine = tmp_path / "war_outcomes.csv"  # a user's own file of the same name is shown as given
+    mine.write_text("case_id,war_outcome,reason\n")
+    assert shown_path(mine) == str(mine)

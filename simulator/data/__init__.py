@@ -76,3 +76,15 @@ def data_path(name: str) -> Path:
     if name not in known:
         raise UsageError(f"no data file named '{name}'; {did_you_mean(name, known, 'the data files are')}")
     return folder / name
+
+
+def shown_path(path: str | Path) -> str:
+    """How a data file is named in outputs: a shipped table as ``data/NAME`` (the same on every
+    machine and install), any other file as given."""
+    p = Path(path)
+    try:
+        if p.resolve().parent == (_root() / "history").resolve():
+            return f"data/{p.name}"
+    except OSError:
+        pass
+    return str(path)

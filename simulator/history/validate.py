@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.data import shown_path
 from simulator.errors import whole_number
 from simulator.files import atomic_directory
 from simulator.history.cases import read_cases
@@ -180,9 +181,9 @@ def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = D
         "seed": seed,
         "peacekeeping_troops": PEACEKEEPING_TROOPS,
         "constants": used,
-        "cases_file": str(cases_path),
-        "fortna_file": str(fortna_path),
-        "war_outcomes_file": None if war_outcomes is None else str(war_outcomes),
+        "cases_file": shown_path(cases_path),
+        "fortna_file": shown_path(fortna_path),
+        "war_outcomes_file": None if war_outcomes is None else shown_path(war_outcomes),
         "cases_without_war_outcome": [c.case_id for c in cases if c.war_outcome is None],
         "empirical": {**fortna.as_dict(), "concordance_min": TARGETS["concordance_min"],
                       "loo_concordance_min": TARGETS["loo_concordance_min"],
