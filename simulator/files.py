@@ -5,6 +5,8 @@ into place; ``atomic_directory`` does the same for a folder of outputs. A failed
 interrupted write leaves the destination as it was, and a write the system refuses (a full
 disk, a quota, a read-only folder) raises ``WriteFailed``: one line naming the path.
 ``output_lock`` keeps a second run off an output folder while the first one uses it.
+``open_regular`` and ``read_bounded`` read files that may be hostile: never a FIFO or a device,
+never more than a limit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +32,49 @@ def _umask() -> int:
 
 
 _UMASK = _umask()
+
+_KINDS = {"p": "named pipe (FIFO)", "c": "character device", "b": "block device", "s": "socket", "d": "folder"}
+
+
+class NotRegularFile(Exception):
+    """A path that is a folder, a named pipe, a device or a socket; ``kind`` says which, in words."""
+
+    def __init__(self, path: str | Path, kind: str) -> None:
+        super().__init__(f"{path} is a {kind}, not a regular file")
+        self.kind = kind
+
+
+def open_regular(path: str | Path) -> int:
+    """A blocking descriptor of ``path`` opened for reading, if it is a regular file.
+
+    The open itself does not block (``O_NONBLOCK``: a FIFO with no writer must not wait for
+    one), and anything but a regular file raises ``NotRegularFile`` before a byte is read.
+    Errors of the open (no such file, permissions) are the ``OSError`` it raises.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(path, _KINDS.get(stat.filemode(mode)[0], "special file"))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bounded(fd: int, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes from ``fd``: one byte more than allowed tells a file that is
+    (or grew while it was read) too large, without reading the rest of it."""
+    chunks: list[bytes] = []
+    left = max_bytes + 1
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 class WriteFailed(UsageError):

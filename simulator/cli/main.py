@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from simulator.cli.arguments import non_negative_int, positive_int
 from simulator.data import scenario_names
 from simulator.errors import GeosimError, UsageError
 from simulator.scenario.load import Scenario, load_scenario
@@ -21,26 +22,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse's own errors also exit 2, without usage noise
         raise UsageError(f"{message}; see 'geosim {self.prog.split()[-1]} --help'"
                          if " " in self.prog else f"{message}; see 'geosim --help'")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
 
 
 def _summary_line(sc: Scenario) -> str:
@@ -125,7 +106,7 @@ def _register_more(sub: argparse._SubParsersAction) -> None:
             if exc.name != module_name:
                 raise
             continue
-        module.register(sub, _positive_int, _non_negative_int)
+        module.register(sub, positive_int, non_negative_int)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from simulator.cli.arguments import whole_number
 from simulator.errors import UsageError
+from simulator.scenario.load import MAX_HORIZON_MONTHS
 
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.api import Engine
@@ -30,19 +32,8 @@ def _split_options(values: list[str] | str | None) -> list[str] | None:
     return out
 
 
-def _horizon(text: str) -> int:
-    """``--horizon``: months, within the limit scenario files have."""
-    from simulator.scenario.load import MAX_HORIZON_MONTHS
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    if value > MAX_HORIZON_MONTHS:
-        raise argparse.ArgumentTypeError(f"{value:,} months is more than the limit of {MAX_HORIZON_MONTHS:,}")
-    return value
+# ``--horizon``: months, within the limit scenario files have
+_horizon = whole_number(1, MAX_HORIZON_MONTHS, unit="months")
 
 
 def _engine(args: argparse.Namespace) -> Engine:

@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from simulator.analysis.differences import DIFFERENCE_COLUMNS
 from simulator.analysis.results import Results, summary_columns
 from simulator.analysis.survival import SURVIVAL_COLUMNS
 from simulator.errors import UsageError, printable
-from simulator.files import atomic_directory
+from simulator.files import NotRegularFile, atomic_directory, open_regular, read_bounded
 
 MANIFEST = "manifest.json"
 WORLDS_FILE = "worlds.parquet"
@@ -49,9 +48,6 @@ MANIFEST_KEYS: dict[str, tuple[type, str]] = {
     "baseline": (str, "an option name"),
 }
 REMAKE = "make the folder again ('geosim run ... --out DIR')"
-KINDS = {"p": "named pipe (FIFO)", "c": "character device", "b": "block device", "s": "socket", "d": "folder"}
-
-
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in pieces (``worlds.parquet`` may be large)."""
     with open(path, "rb") as fh:
@@ -254,29 +250,24 @@ class ResultsFolder:
         """Open ``file`` for reading if it is a regular file; its descriptor, blocking again."""
         path, where = self.directory / file, self.name(file)
         try:
-            # O_NONBLOCK: opening a named pipe with no writer must not wait for one.
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            return open_regular(path)
         except FileNotFoundError:
             raise UsageError(f"'{where}' is missing, so the folder is incomplete; {REMAKE}") from None
+        except NotRegularFile as exc:
+            raise UsageError(f"'{where}' is a {exc.kind}, not a regular file; {REMAKE}") from None
         except OSError as exc:
             raise UsageError(f"cannot open '{where}' ({exc.strerror}); check its permissions") from None
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            os.close(fd)
-            kind = KINDS.get(stat.filemode(mode)[0], "special file")
-            raise UsageError(f"'{where}' is a {kind}, not a regular file; {REMAKE}")
-        os.set_blocking(fd, True)
-        return fd
 
     def _read(self, file: str, max_bytes: int) -> bytes:
         """The bytes of ``file``: a regular file, not empty, of at most ``max_bytes`` (checked on the read)."""
         where = self.name(file)
         fd = self._open(file)
         try:
-            with os.fdopen(fd, "rb") as fh:
-                raw = fh.read(max_bytes + 1)  # one byte more tells a file that is (or grew) too large
+            raw = read_bounded(fd, max_bytes)
         except OSError as exc:
             raise UsageError(f"cannot read '{where}' ({exc.strerror}); check its permissions") from None
+        finally:
+            os.close(fd)
         if not raw:
             raise UsageError(f"'{where}' is empty; {REMAKE}")
         if len(raw) > max_bytes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from simulator.errors import ScenarioError, printable
+from simulator.files import NotRegularFile, open_regular, read_bounded
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
@@ -60,14 +60,6 @@ class Located:
         return ScenarioError(self.file, line, col, what, fix)
 
 
-def _file_kind(mode: int) -> str:
-    for test, kind in ((stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISCHR, "character device"),
-                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
-        if test(mode):
-            return kind
-    return "special file"
-
-
 def _mark(mark: yaml.Mark | None) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
@@ -87,41 +79,26 @@ def read_file(path: str | Path, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
     name = printable(str(path))
     if "\x00" in str(path):
         raise ScenarioError(name, 1, 1, "the file name contains a NUL character", "check the path")
-    p = Path(path)
     try:
-        # O_NONBLOCK: opening a FIFO with no writer must not wait for one.
-        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = open_regular(path)
     except FileNotFoundError:
         raise ScenarioError(name, 1, 1, "no such file", "check the path and the current directory") from None
-    except IsADirectoryError:
-        raise ScenarioError(name, 1, 1, "is a directory, not a file", "name a .yaml file inside it") from None
+    except NotRegularFile as exc:
+        if exc.kind == "folder":
+            raise ScenarioError(name, 1, 1, "is a directory, not a file", "name a .yaml file inside it") from None
+        raise ScenarioError(name, 1, 1, f"is a {exc.kind}, not a regular file",
+                            "name an ordinary file saved on disk") from None
     except OSError as exc:
         raise ScenarioError(name, 1, 1, f"cannot open file ({exc.strerror})", "check the path and its permissions") \
             from None
+    fix = "a scenario file is a few kilobytes; split it or check it is the right file"
     try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(name, 1, 1, "is a directory, not a file", "name a .yaml file inside it")
-        if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(name, 1, 1, f"is a {_file_kind(info.st_mode)}, not a regular file",
-                                "name an ordinary file saved on disk")
-        too_big = (f"file is over the limit of {max_bytes:,} bytes",
-                   "a scenario file is a few kilobytes; split it or check it is the right file")
-        if info.st_size > max_bytes:
-            raise ScenarioError(name, 1, 1, f"file is {info.st_size:,} bytes, over the limit of {max_bytes:,}",
-                                too_big[1])
-        os.set_blocking(fd, True)
-        chunks: list[bytes] = []
-        left = max_bytes + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        raw = b"".join(chunks)
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise ScenarioError(name, 1, 1, f"file is {size:,} bytes, over the limit of {max_bytes:,}", fix)
+        raw = read_bounded(fd, max_bytes)
         if len(raw) > max_bytes:  # it grew after the size was read
-            raise ScenarioError(name, 1, 1, *too_big)
+            raise ScenarioError(name, 1, 1, f"file is over the limit of {max_bytes:,} bytes", fix)
     except OSError as exc:
         raise ScenarioError(name, 1, 1, f"cannot read file ({exc.strerror})", "check its permissions") from None
     finally:
