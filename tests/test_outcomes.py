@@ -138,3 +138,17 @@ def test_a_run_saved_before_an_outcome_was_declared_still_prints(ukraine, monkey
     monkeypatch.setattr(outcomes, "OUTCOMES", (*outcomes.OUTCOMES, PROBED))
     text = summary_table(results)
     assert "aid_only" in text and "probed" not in text
+
+
+def test_checkpoints_saved_before_an_outcome_was_declared_are_not_resumed(ukraine, tmp_path, monkeypatch) -> None:
+    """A chunk saved without an outcome's statistics cannot serve a run that reports it."""
+    from simulator.runs.engines import Sequential
+    from simulator.runs.execute import execute
+
+    plan = make_plan(ukraine, ["peacekeepers"], worlds=600, horizon_months=24)
+    ck = tmp_path / "ck"
+    execute(plan, Sequential(), checkpoints=ck)
+    assert execute(plan, Sequential(), checkpoints=ck, resume=True).info["chunks_resumed"] == 1
+    monkeypatch.setattr(outcomes, "OUTCOMES", (*outcomes.OUTCOMES, PROBED))
+    out = execute(plan, Sequential(), checkpoints=ck, resume=True)
+    assert (out.info["chunks_resumed"], out.info["chunks_computed"]) == (0, 1)

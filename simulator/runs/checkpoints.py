@@ -24,8 +24,9 @@ from simulator.errors import UsageError
 from simulator.files import atomic_write
 from simulator.runs.plan import BLOCK, Plan
 from simulator.runs.totals import Stats
+from simulator.scenario.outcomes import all_outcomes
 
-FORMAT = 1  # checkpoint format; part of every checkpoint key
+FORMAT = 2  # checkpoint format; part of every checkpoint key (2: block statistics named by outcome)
 _CHECKPOINT_FILE = re.compile(r"^\d{7}-\d{7}-[0-9a-f]{20}(\.npz|\.o\d{2}\.parquet)$")
 _OURS = ("run.json", "worlds.parquet")  # written into a checkpoint folder besides the chunks
 
@@ -41,7 +42,9 @@ def plan_key(plan: Plan) -> dict[str, Any]:
     """Everything that determines a chunk's figures, apart from its bounds."""
     return {"format": FORMAT, "geosim": _geosim_version(), "scenario_sha256": plan.scenario.sha256,
             "options": list(plan.options), "worlds": plan.worlds, "seed": plan.seed,
-            "horizon": plan.horizon, "block_worlds": BLOCK}
+            "horizon": plan.horizon, "block_worlds": BLOCK,
+            # a chunk saved before an outcome was declared lacks its statistics: not reusable
+            "outcomes": [o.name for o in all_outcomes()]}
 
 
 def checkpoint_dir_for(out: str | Path) -> Path:
