@@ -11,8 +11,22 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import UsageError
-from simulator.model.agents import Actor, Alliance, Challenger, Defender, ForceContributor, Guarantor, Patron
-from simulator.model.parameters import RoleParameters, draw, model_constants, override_specs, role_parameters
+from simulator.model.agents import (
+    Actor,
+    Alliance,
+    Challenger,
+    Defender,
+    ForceContributor,
+    Guarantor,
+    Patron,
+)
+from simulator.model.parameters import (
+    RoleParameters,
+    draw,
+    model_constants,
+    override_specs,
+    role_parameters,
+)
 from simulator.model.streams import MAX_MONTHS, Streams
 from simulator.scenario.load import Scenario, load_scenario
 from simulator.scenario.params import CONSTANTS, REGISTRY
