@@ -73,7 +73,7 @@ NUMBERS = [
     ("nan-gains", "median: 1.2", "median: .nan", ".nan", ["finite"]),
     ("inf-number", "median: 1.2", "median: .inf", ".inf", ["finite"]),
     ("overflowing-literal", "median: 1.2", "median: 1.0e+309", "1.0e+309", ["finite"]),
-    ("nan-constant", SEEDS_LINE, SEEDS_LINE + "constants:\n  window_weight: .nan\n", ".nan", ["finite"]),
+    ("nan-constant", SEEDS_LINE, SEEDS_LINE + "constants:\n  preventive_weight: .nan\n", ".nan", ["finite"]),
     ("troops-absurd", TROOPS, "    troops_offered: 1.0e+40", "1.0e+40", ["at most"]),
     ("triangular-inf-high", TROOPS, "    troops_offered: {dist: triangular, low: 0, mode: 10, high: .inf}",
      ".inf}", ["finite"]),

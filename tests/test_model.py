@@ -37,7 +37,7 @@ OPTIONS = ("ceasefire_only", "nato_membership", "peacekeepers", "peacekeepers_no
            "aid_only", "minerals_deal")
 SEED = 7
 GUARANTORS = ("united_states", "united_kingdom", "nato")
-OUTCOME_COLUMNS = ["world", "agreed", "collapsed", "collapse_month", "initiator", "probes", "answered_probes",
+OUTCOME_COLUMNS = ["world", "agreed", "refused_by", "collapsed", "collapse_month", "initiator", "probes", "answered_probes",
                    "incidents", "direct_clash", "clash_with", "aid_bn", "troops_deployed", "accession_month"]
 
 
@@ -73,9 +73,10 @@ def test_defender_signs_exactly_when_weariness_covers_its_demand(ukraine) -> Non
     m = CeasefireModel(ukraine, "ceasefire_only", worlds=5000, rng=SEED)
     u = Streams(SEED, m.world_ids).uniform("draw:ukraine.guarantee_demand")
     demand = stats.beta.ppf(u, 1, 6)
-    np.testing.assert_array_equal(m.agreed, 0.3 >= demand)
+    np.testing.assert_array_equal(m.defender_signed, 0.3 >= demand)
+    np.testing.assert_array_equal(m.agreed, m.defender_signed & m.challenger_signed)
     # and the share refusing is near P(Beta(1, 6) > 0.3) = 0.7**6
-    assert abs((~m.agreed).mean() - 0.7**6) < 4 * math.sqrt(0.7**6 * (1 - 0.7**6) / 5000)
+    assert abs((~m.defender_signed).mean() - 0.7**6) < 4 * math.sqrt(0.7**6 * (1 - 0.7**6) / 5000)
 
 
 @pytest.mark.parametrize("option", ["ceasefire_only", "nato_membership"])
@@ -88,19 +89,29 @@ def test_first_month_hazard_is_the_documented_logistic(ukraine, option: str) -> 
     cap_ch = ch.capability * (1 - ch.depreciation_per_month) + ch.regeneration_per_month * (
         1 - ch.sanctions_drag)
     cap_def = 1.0 * (1 - 0.02) + 0.01
-    if option == "nato_membership":  # only NATO is committed: pending 0.05 x prior 0.5, power 10
-        nato = m.alliances[0].p
-        q = nato.pending_commitment * nato.credibility_prior_mean
-        q = np.where(m.agreed, q, 0.0)  # a refused deal leaves no pending accession
-        window = m.agreed.astype(float)
-        power = nato.power
-    else:
-        q, window, power = 0.0, 0.0, 0.0
-    p_win = cap_ch / (cap_ch + cap_def + q * power)
     optimism = 1 + c["undecided_optimism"] * ch.war_undecided  # expects more after an undecided war
-    cost = 1.0 + q * ch.intervention_cost + ch.hold_value
-    logit = (c["hazard_intercept"] + c["hazard_exponent"] * np.log(p_win * ch.gains_value * optimism / cost)
-             + c["tension_weight"] * c["tension_initial"] + c["window_weight"] * window)
+
+    def prospects(q: Any, power: float) -> np.ndarray:
+        p_win = cap_ch / (cap_ch + cap_def + q * power)
+        return np.log(p_win * ch.gains_value * optimism / (1.0 + q * ch.intervention_cost + ch.hold_value))
+
+    motive = 0.0
+    if option == "nato_membership":  # only NATO is committed: pending 0.05 x prior 0.5, power 10
+        nato, alliance = m.alliances[0].p, m.alliances[0]
+        pending = m.agreed  # a refused deal leaves no pending accession
+        q = np.where(pending, nato.pending_commitment * nato.credibility_prior_mean, 0.0)
+        now = prospects(q, nato.power)
+        # preventive motive: the loss of prospects membership would bring, times the chance it
+        # completes (no veto from 3 members at 0.2 each) and the discount for the months left
+        after = prospects(np.where(pending, nato.member_commitment * nato.credibility_prior_mean, 0.0), nato.power)
+        due = np.maximum(1, np.ceil(nato.accession_delay_months))
+        motive = (np.where(pending, np.maximum(now - after, 0.0), 0.0) * 0.8**3
+                  * (1 - c["discount_per_month"]) ** (due - 1))
+        assert np.all(motive[pending] > 0)
+    else:
+        now = prospects(0.0, 0.0)
+    logit = (c["hazard_intercept"] + c["hazard_exponent"] * (now + c["preventive_weight"] * motive)
+             + c["tension_weight"] * c["tension_initial"])
     np.testing.assert_allclose(m.challenger.last_hazard, expit(logit), rtol=1e-12)
 
 
@@ -200,7 +211,8 @@ def test_aid_changes_only_the_worlds_where_aid_did_something(ukraine) -> None:
     refused_both = ~none["agreed"] & ~aid["agreed"]
     # a world where aid never flowed (refused, or the patron's will stayed below the cut-off)
     # has the same draws, the same capabilities, no one to probe: the same history
-    untouched = (aid["aid_bn"] == 0) & (aid["agreed"] == none["agreed"])
+    # (promised aid can win the defender's signature where the challenger still refuses)
+    untouched = (aid["aid_bn"] == 0) & (aid["refused_by"] == none["refused_by"])
     assert refused_both.sum() > 0 and (untouched & aid["agreed"]).sum() > 0
     cols = [c for c in OUTCOME_COLUMNS if c != "world"] + ["credibility_united_states"]
     assert_frame_equal(none.loc[untouched, cols], aid.loc[untouched, cols])

@@ -63,7 +63,7 @@ EPS = 1e-6
 
 # How each constant is searched: on its own scale, or logged / logit-ed to keep it in range.
 _TRANSFORM: dict[str, str] = {"hazard_intercept": "identity", "hazard_exponent": "log", "tension_weight": "log",
-                              "tension_decay_per_month": "logit", "undecided_optimism": "log", "window_weight": "log",
+                              "tension_decay_per_month": "logit", "undecided_optimism": "log", "preventive_weight": "log",
                               "tension_initial": "log", "incident_rate_per_month": "logit", "incident_tension": "log",
                               "probe_tension": "log"}
 INITIAL_STEP = 0.3  # size of the starting simplex of the fit, in the searched scale

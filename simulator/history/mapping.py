@@ -81,7 +81,7 @@ FORCE_LEVERS: dict[str, dict[tuple[str, str], tuple[Any, str]]] = {
         ("force", "resolve"): (0.1, _j("peacekeepers almost never fight a returning war (UNEF 1967, UNIFIL 1982 "
                                        "and 2024)")),
         ("force", "credibility_prior_mean"): (0.1, _j("and are believed accordingly")),
-        ("force", "casualty_tolerance"): (50.0, _j("contributors to UN missions leave after a few deaths")),
+        ("force", "casualty_tolerance_per_1000"): (10.0, _j("contributors to UN missions leave after a few deaths: 50 for a mission of 5,000")),
         ("force", "deploy_month"): (3.0, _j("missions took months to reach strength (data/README.md)")),
     },
     "deterrent": {
@@ -92,7 +92,7 @@ FORCE_LEVERS: dict[str, dict[tuple[str, str], tuple[Any, str]]] = {
                                                  "peacekeepers' incident control")),
         ("force", "resolve"): (0.7, _j("allied troops defending their side usually fight")),
         ("force", "credibility_prior_mean"): (0.6, _j("and are believed to")),
-        ("force", "casualty_tolerance"): (1000.0, _j("a combat force on its side's soil accepts losses")),
+        ("force", "casualty_tolerance_per_1000"): (50.0, _j("a combat force on its side's soil accepts losses: 1,000 for 20,000 troops")),
         ("force", "deploy_month"): (0.0, _j("already on the ground when the fighting stops")),
     },
 }

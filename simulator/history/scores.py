@@ -36,22 +36,23 @@ def expected_survival(scenario: Scenario, horizon: int, worlds: int, seed: int) 
     """Survival S(0..horizon) of a scenario's baseline by conditional Monte Carlo.
 
     In each world the chance of surviving month m is (1 - challenger's hazard)(1 - defender's
-    own restart chance), both as the model computes them; S(m) is the mean over worlds of the
-    product up to m (zero where the defender refused the deal).
+    own restart chance), both as the model computes them; S(m) is the mean of the product up
+    to m over the worlds where both sides signed. A historical case is a ceasefire that was
+    agreed, so its curve is conditional on the deal (all zeros if no world signs).
     """
     # Restarts do not end a world here (absorbing=False): their monthly chances are kept instead.
     model = CeasefireModel(scenario, None, worlds, seed, horizon_months=horizon, collect=False, absorbing=False)
-    own = np.broadcast_to(np.asarray(model.defender.p.own_restart_per_month, float), (worlds,))
-    log_own = np.log1p(-np.minimum(own, 1.0))
     agreed = model.agreed.astype(float)
     log_s = np.zeros(worlds)
     out = np.empty(horizon + 1)
-    out[0] = agreed.mean()
+    signed = max(float(agreed.sum()), 1.0)
+    out[0] = agreed.sum() / signed
     with np.errstate(divide="ignore"):
         for m in range(1, horizon + 1):
             model.step()
-            log_s += np.log1p(-np.minimum(model.challenger.last_hazard, 1.0)) + log_own
-            out[m] = float(np.mean(agreed * np.exp(log_s)))
+            own = np.minimum(model.defender.last_restart_chance, 1.0)
+            log_s += np.log1p(-np.minimum(model.challenger.last_hazard, 1.0)) + np.log1p(-own)
+            out[m] = float(np.sum(agreed * np.exp(log_s)) / signed)
     return out
 
 
@@ -67,8 +68,12 @@ def restricted_mean(survival: np.ndarray) -> float:
 
 
 def sampled_durations(scenario: Scenario, horizon: int, worlds: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-world months to collapse (or the horizon) and whether it collapsed, from the plain model."""
+    """Per-world months to collapse (or the horizon) and whether it collapsed, from the plain model.
+
+    Only the worlds where both sides signed: like ``expected_survival``, conditional on the deal.
+    """
     out = CeasefireModel(scenario, None, worlds, seed, horizon_months=horizon, collect=False).run().outcomes()
+    out = out[out["agreed"].to_numpy(bool)]
     collapsed = out["collapsed"].to_numpy(bool)
     months = np.where(collapsed, out["collapse_month"].fillna(horizon).to_numpy(float), float(horizon))
     return months, collapsed

@@ -140,11 +140,11 @@ def generic_metrics(fortna: FortnaTargets, *, worlds: int, seed: int, constants:
     if sampled_hr:
         # As Fortna did: Cox on individual ceasefires, here the worlds of both arms (common random
         # numbers: same seed, same worlds), each followed up as long as one of Fortna's cases.
-        follow = np.floor(np.resize(np.asarray(fortna.follow_up_months), worlds)).astype(float)
         for label, pair in (("peacekeeping", ("none", "peacekeepers")), ("victory", ("undecided", "decisive"))):
             frames = []
             for arm, name in enumerate(pair):
-                months, collapsed = sampled_durations(arms[name], h, worlds, seed)
+                months, collapsed = sampled_durations(arms[name], h, worlds, seed)  # signed deals only
+                follow = np.floor(np.resize(np.asarray(fortna.follow_up_months), months.size)).astype(float)
                 event = collapsed & (months <= follow) & (months > 0)
                 frames.append(pd.DataFrame({"T": np.where(event, months, follow), "E": event.astype(int), "arm": arm}))
             frame = pd.concat(frames, ignore_index=True)

@@ -14,12 +14,12 @@ depend on these shortcuts.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import expit
 
-from simulator.model.actor import Actor, Array
+from simulator.model.actor import Actor, Array, nonzero_somewhere
 from simulator.model.guarantors import Alliance, ForceContributor, Guarantor, Patron
 from simulator.model.parameters import ChallengerParameters, DefenderParameters
 
@@ -44,9 +44,15 @@ class Defender(Actor):
         super().__init__(model, name, label, params)
         self.capability = np.ones(model.n_worlds)
         self.kept_per_month = 1.0 - params.depreciation_per_month
+        self.last_restart_chance: Any = params.own_restart_per_month
 
     def accepts(self, guarantors: list[Guarantor], patrons: list[Patron]) -> Array:
-        """Sign when offered security plus war-weariness meets the guarantee demanded."""
+        """Sign when the offer's expected security plus war-weariness meets the guarantee demanded.
+
+        Each guarantor counts at its offer's expected value (``offered_commitment``: the chance
+        an accession completes or a force deploys, discounted by the months before it does),
+        weighted by the same prior credibility the challenger starts with.
+        """
         none_answer = np.ones(self.model.n_worlds)
         for g in guarantors:
             none_answer = none_answer * (1.0 - g.offered_commitment() * g.p.credibility_prior_mean)
@@ -54,6 +60,14 @@ class Defender(Actor):
         for pat in patrons:
             security = security + self.p.aid_security_per_bn_year * pat.p.aid_bn_per_year * pat.p.will_initial
         return security + self.p.war_weariness >= self.p.guarantee_demand
+
+    def protection(self) -> Array:
+        """The protection the defender believes it has now: 1 - prod(1 - c_g x credibility_prior_mean_g)."""
+        none_answer = np.ones(self.model.n_worlds)
+        for g in self.model.guarantors:
+            if g.committed_anywhere():
+                none_answer *= 1.0 - g.commitment() * g.p.credibility_prior_mean
+        return 1.0 - none_answer
 
     def step(self) -> None:
         """Capability wears down and is rebuilt by own production and aid.
@@ -66,9 +80,17 @@ class Defender(Actor):
         if self.model.aid_flowing:
             cap += self.p.aid_absorption_per_bn * self.model.aid_this_month
 
+    def restart_chance(self) -> Any:
+        """own_restart_per_month x (1 + moral_hazard x protection): guarantees embolden the protected."""
+        p = self.p
+        if not (nonzero_somewhere(p.moral_hazard) and nonzero_somewhere(p.own_restart_per_month)):
+            return p.own_restart_per_month
+        return np.minimum(1.0, p.own_restart_per_month * (1.0 + p.moral_hazard * self.protection()))
+
     def restarts(self, u: Array) -> Array:
         """Worlds in which the defender itself breaks the ceasefire this month."""
-        return self.model.alive & (u < self.p.own_restart_per_month)
+        self.last_restart_chance = self.restart_chance()
+        return self.model.alive & (u < self.last_restart_chance)
 
 
 class Challenger(Actor):
@@ -87,7 +109,10 @@ class Challenger(Actor):
         # round: its aims are unmet and the war has not taught it the balance of power (mutual
         # optimism: Blainey; Fearon 1995). After a decisive war it has won its aims or learned it
         # cannot. The factor is fixed for the ceasefire's life, so it is worked out once here.
-        self.optimism = 1.0 + model.constants.undecided_optimism * np.asarray(params.war_undecided, float)
+        self._optimism_extra = model.constants.undecided_optimism * np.asarray(params.war_undecided, float)
+        self.optimism = 1.0 + self._optimism_extra
+        # It fades only if optimism_fade_per_month says so (by default it does not: docs/model.md).
+        self._fades = nonzero_somewhere(model.constants.optimism_fade_per_month)
         # Beliefs about each guarantor's resolve: Beta(a, b) counts, starting at the prior.
         # Their mean and sd are kept up to date where a probe changes them (update_beliefs).
         self.belief_a: dict[str, Array] = {}
@@ -101,6 +126,10 @@ class Challenger(Actor):
             self._mean[g.name] = _beta_mean(a, b)
             self._sd[g.name] = _beta_sd(a, b)
         self.last_hazard = np.zeros(n)
+        self.last_preventive: Array | None = None
+        self.refuse_chance: Array = np.zeros(n)
+        # mean hazard over the worlds holding when the month's decision was made (the reporter)
+        self.mean_hazard_at_risk = 0.0
 
     # beliefs ---------------------------------------------------------------------
     def believed_resolve(self, g: Guarantor) -> Array:
@@ -124,17 +153,52 @@ class Challenger(Actor):
         """Mean over the worlds ``worlds`` (indices, in order) of the believed resolve of ``g`` (NaN if none)."""
         return float(self._mean[g.name].take(worlds).mean()) if worlds.size else float("nan")
 
-    # the decision -----------------------------------------------------------------
-    def restart_hazard(self, engaged: list[tuple[int, Guarantor, Array]]) -> Array:
-        """Monthly chance of restarting the war, from expected utility (see docs/model.md).
+    # the decisions ----------------------------------------------------------------
+    def optimism_now(self) -> Any:
+        """1 + undecided_optimism x war_undecided x (1 - optimism_fade_per_month)^month."""
+        if self._fades:
+            fade = (1.0 - self.model.constants.optimism_fade_per_month) ** self.model.month
+            return 1.0 + self._optimism_extra * fade
+        return self.optimism
 
-        ``engaged`` lists (index, guarantor, commitment) for the guarantors committed somewhere.
+    def consents(self, guarantors: list[Guarantor]) -> Array:
+        """Sign when the ceasefire, with the arrangement on offer, is worth enough against fighting on.
+
+        Fighting on promises p_win x gains_value x optimism, with p_win = capability / (capability
+        + the defender's capability): no guarantor is bound while the war goes on. The ceasefire is
+        worth 1 + hold_value (the war's cost saved and what holding brings), less the share each
+        guarantor's part of the deal takes away from what the challenger fights for (an
+        invitation to an alliance, foreign troops on the line: ``objection``). The challenger
+        refuses with probability expit(refusal_log_odds + hazard_exponent x log(fight / deal)):
+        the same sensitivity to prospects as its monthly choice between war and peace. A world's
+        uniform decides, so an option that takes away more is refused in every world where a
+        lesser one is.
         """
         m = self.model
-        c = m.constants
         p = self.p
-        # expected intervention 1 - prod(1 - q) and the power expected to join, sum(q x power),
-        # with q = commitment x believed resolve (products and sums start from the first term)
+        fight = self.capability / (self.capability + m.defender.capability) * p.gains_value * self.optimism
+        deal = np.broadcast_to(np.asarray(1.0 + p.hold_value, float), (m.n_worlds,)).copy()
+        for g in guarantors:
+            deal *= 1.0 - g.objection_on_offer()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logit = p.refusal_log_odds + m.constants.hazard_exponent * (np.log(fight) - np.log(deal))
+        # nothing to fight for: it signs (also where the deal is worth nothing too)
+        refuse_chance = np.where(fight > 0, expit(np.nan_to_num(logit, nan=np.inf)), 0.0)
+        self.refuse_chance = refuse_chance
+        return ~(m.streams.uniform(f"draw:{self.name}.refuses") < refuse_chance)
+
+    def log_prospects(self, engaged: list[tuple[int, Guarantor, Array]]) -> Array:
+        """log(gain / cost) of renewed war with the commitments ``engaged`` (see docs/model.md).
+
+        ``engaged`` lists (index, guarantor, commitment) for the guarantors committed somewhere.
+        gain = capability / (capability + defender's capability + sum_g q_g power_g) x gains_value x
+        optimism, cost = 1 + (1 - prod_g (1 - q_g)) x intervention_cost + hold_value, with
+        q_g = commitment_g x believed resolve_g. A new array.
+        """
+        m = self.model
+        p = self.p
+        # expected intervention 1 - prod(1 - q) and the power expected to join, sum(q x power)
+        # (products and sums start from the first term)
         stay_out: Array | None = None
         third_party: Array | None = None
         for _, g, committed in engaged:
@@ -154,7 +218,7 @@ class Challenger(Actor):
             denominator += third_party
         gain = np.divide(self.capability, denominator, out=denominator)
         gain *= p.gains_value
-        gain *= self.optimism
+        gain *= self.optimism_now()
         # cost: 1 + expected intervention x intervention_cost + hold_value
         if stay_out is not None:
             cost = np.subtract(1.0, stay_out, out=stay_out)
@@ -166,13 +230,48 @@ class Challenger(Actor):
         with np.errstate(divide="ignore"):
             log_ratio = np.log(gain, out=gain)
             log_ratio -= np.log(cost)
-        logit = log_ratio
+        return log_ratio
+
+    def preventive_motive(self, engaged: list[tuple[int, Guarantor, Array]], now: Array) -> Array | None:
+        """The expected loss of prospects that pending accessions would bring (``None`` if none is pending).
+
+        For each alliance with an accession pending: L = max(0, log prospects now - log prospects
+        with the defender a member, everything else as now), times the chance the accession
+        completes, times (1 - discount_per_month)^(months until it falls due). Zero where
+        membership would change nothing (no commitment and no power). ``now`` is
+        ``log_prospects(engaged)``.
+        """
+        m = self.model
+        motive: Array | None = None
+        for k, a in enumerate(engaged):
+            _, g, committed = a
+            if not isinstance(g, Alliance) or not g.pending.any():
+                continue
+            as_member = np.where(g.pending, g.p.member_commitment, committed)
+            after = self.log_prospects([*engaged[:k], (a[0], g, as_member), *engaged[k + 1:]])
+            with np.errstate(invalid="ignore"):
+                loss = np.where(g.pending & np.isfinite(now), np.maximum(now - after, 0.0), 0.0)
+            discount = (1.0 - m.constants.discount_per_month) ** g.months_to_accession()
+            loss *= g.completion_chance() * discount
+            motive = loss if motive is None else motive + loss
+        return motive
+
+    def restart_hazard(self, engaged: list[tuple[int, Guarantor, Array]]) -> Array:
+        """Monthly chance of restarting the war, from expected utility (see docs/model.md).
+
+        hazard = expit(hazard_intercept + hazard_exponent x (log prospects + preventive_weight x
+        preventive motive) + tension_weight x tension).
+        """
+        m = self.model
+        c = m.constants
+        logit = self.log_prospects(engaged)
+        motive = self.preventive_motive(engaged, logit) if m.alliances else None
+        self.last_preventive = motive
+        if motive is not None:
+            logit += c.preventive_weight * motive
         logit *= c.hazard_exponent
         logit += c.hazard_intercept
         logit += c.tension_weight * m.tension
-        window = m.window_open()
-        if window.any():
-            logit += c.window_weight * window
         return expit(logit, out=logit)
 
     def step(self) -> None:
@@ -188,6 +287,8 @@ class Challenger(Actor):
         engaged = [(k, g, g.commitment()) for k, g in enumerate(m.guarantors) if g.committed_anywhere()]
         hazard = self.restart_hazard(engaged)
         self.last_hazard = hazard
+        holding = m.holding_worlds()
+        self.mean_hazard_at_risk = float(hazard.take(holding).mean()) if holding.size else float("nan")
         restart = m.alive & (m.streams.uniform("event:restart", m.month) < hazard)
         m.end_ceasefire(restart, initiator=m.CHALLENGER)
         m.answer_restart(restart, engaged)

@@ -65,8 +65,16 @@ class Guarantor(Actor):
         return self.resolve(worlds)
 
     def offered_commitment(self) -> Any:
-        """The commitment the defender is promised when it decides whether to sign."""
+        """What the defender expects of this guarantor's commitment when it decides whether to sign.
+
+        The offer at its expected value: what is promised, times the chance it comes about,
+        discounted by the months before it takes effect (``discount_per_month``).
+        """
         return self.commitment()
+
+    def objection_on_offer(self) -> Any:
+        """Share of the ceasefire's value to the challenger that this guarantor's part of the deal takes away."""
+        return 0.0
 
     def on_probed(self, idx: Array, answered: Array) -> None:
         """A probe aimed at this actor in worlds ``idx``; ``answered`` says where it replied."""
@@ -89,14 +97,13 @@ class Patron(Guarantor):
         # without a force to back, aid per month at full will, the will a stake restores.
         self.true_resolve = np.minimum(1.0, p.resolve + p.stake_resolve * p.stake)
         self.backstop = np.asarray(p.backstop, bool)
-        self.backing_commitment = np.minimum(1.0, p.commitment + p.backstop_commitment * True)
         self.plain_commitment = np.minimum(1.0, p.commitment + p.backstop_commitment * False)
         self.sends_aid = nonzero_somewhere(p.aid_bn_per_year)
         self.aid_per_month_at_full_will = p.aid_bn_per_year / 12.0
         self.stake_will = p.stake_will_per_month * p.stake
         self.has_stake = nonzero_somewhere(self.stake_will)
         self._may_commit_alone = nonzero_somewhere(self.plain_commitment)
-        self._may_back = nonzero_somewhere(self.backstop) and nonzero_somewhere(self.backing_commitment)
+        self._may_back = nonzero_somewhere(self.backstop) and nonzero_somewhere(p.backstop_commitment)
         # backing and commitment change only when troops move: worked out again then
         self._backing_at = -1
         self._backing = np.zeros(n, bool)
@@ -114,8 +121,10 @@ class Patron(Guarantor):
     def _follow_troops(self) -> None:
         m = self.model
         if self._backing_at != m.troop_moves:
-            self._backing = read_only(self.backstop & m.force_deployed())
-            self._commitment = read_only(np.where(self._backing, self.backing_commitment, self.plain_commitment))
+            share = m.tripwire_on_the_line()
+            self._backing = read_only(self.backstop & (share > 0))
+            backed = np.where(self._backing, share, 0.0)
+            self._commitment = read_only(np.minimum(1.0, self.p.commitment + self.p.backstop_commitment * backed))
             self._backs_anywhere = bool(self._backing.any())
             self._backing_at = m.troop_moves
 
@@ -125,7 +134,12 @@ class Patron(Guarantor):
         return self._backing
 
     def commitment(self) -> Array:
-        """min(1, commitment + backstop_commitment x backing a deployed force) (read-only)."""
+        """min(1, commitment + backstop_commitment x tripwire of the force it backs) (read-only).
+
+        A backstop is as credible as the stake it backs: the backed force's tripwire,
+        ``troops / (troops + tripwire_half_troops)`` (the largest if several are on the line), so
+        backing a token force commits the patron to almost nothing (Reiter and Poast 2021).
+        """
         self._follow_troops()
         return self._commitment
 
@@ -136,13 +150,15 @@ class Patron(Guarantor):
         return self._may_back and self._backs_anywhere
 
     def offered_commitment(self) -> Any:
-        # A force is on offer per world: where some contributor offers troops in *that* world.
-        # (A block-wide any() here made one world's signing depend on the other worlds run
-        # with it whenever troops_offered is drawn, breaking worlds=1 == world i.)
-        offered = np.zeros(self.model.n_worlds, bool)
+        """min(1, commitment + backstop_commitment x the expected tripwire of the force it would back).
+
+        Per world, from the offers in *that* world (a block-wide any() here would make one
+        world's signing depend on the other worlds run with it).
+        """
+        expected = np.zeros(self.model.n_worlds)
         for f in self.model.forces:
-            offered |= np.asarray(f.p.troops_offered) > 0
-        backed = self.backstop & offered
+            np.maximum(expected, f.expected_tripwire(backed=True), out=expected)
+        backed = np.where(self.backstop, expected, 0.0)
         return np.minimum(1.0, self.p.commitment + self.p.backstop_commitment * backed)
 
     def step(self) -> None:
@@ -237,9 +253,23 @@ class ForceContributor(Guarantor):
     def committed_anywhere(self) -> bool:
         return self.on_the_line().anywhere
 
-    def offered_commitment(self) -> Any:
+    def expected_tripwire(self, backed: Any) -> Any:
+        """The offered force's tripwire x the chance it deploys x the discount for the months before it does.
+
+        ``backed``: whether a patron's backstop is offered (per world); without it, a contributor
+        that insists on one (``needs_backstop``) does not come.
+        """
         offered = self.p.troops_offered
-        return offered / (offered + self.p.tripwire_half_troops)
+        tripwire = offered / (offered + self.p.tripwire_half_troops)
+        deploys = 1.0 - self.p.needs_backstop * (1.0 - np.asarray(backed, float))
+        return tripwire * deploys * (1.0 - self.model.constants.discount_per_month) ** self.p.deploy_month
+
+    def offered_commitment(self) -> Any:
+        return self.expected_tripwire(backed=self.model.backstop_available())
+
+    def objection_on_offer(self) -> Any:
+        """The contributor's ``objection`` wherever it offers troops."""
+        return np.where(np.asarray(self.p.troops_offered) > 0, self.p.objection, 0.0)
 
     def power(self) -> Any:
         """power + power_per_1000_troops x troops / 1000 (read-only)."""
@@ -267,7 +297,8 @@ class ForceContributor(Guarantor):
     def on_probed(self, idx: Array, answered: Array) -> None:
         """A probe on the force causes deaths; they rally resolve or, past tolerance, end the mission.
 
-        Deaths ~ Poisson(deaths_per_probe_per_1000 x troops / 1000) where troops are deployed.
+        Deaths ~ Poisson(deaths_per_probe_per_1000 x troops / 1000) where troops are deployed; the
+        force withdraws once its deaths reach casualty_tolerance_per_1000 x troops / 1000.
         """
         troops = self.deployed[idx]
         hit = troops > 0
@@ -279,7 +310,9 @@ class ForceContributor(Guarantor):
         deaths = poisson_quantile(u, np.maximum(mean_deaths, 1e-12))
         self.deaths[idx] += deaths
         self.rally[idx] += at(self.p.rally_per_death, idx) * deaths
-        out = idx[self.deaths[idx] >= at(self.p.casualty_tolerance, idx)]
+        # tolerance scales with the force: a larger force is a larger commitment
+        tolerance = at(self.p.casualty_tolerance_per_1000, idx) * troops / 1000.0
+        out = idx[self.deaths[idx] >= tolerance]
         if out.size:
             self.deployed[out] = 0.0
             self.withdrawn[out] = True
@@ -314,8 +347,25 @@ class Alliance(Guarantor):
     def committed_anywhere(self) -> bool:
         return bool(self.pending.any() or self.member.any())
 
+    def completion_chance(self) -> Any:
+        """Chance that accession completes, as everyone sees it: no member of ``veto_members`` vetoes.
+
+        (1 - veto_probability_each)^veto_members: the veto draws themselves are hidden.
+        """
+        return (1.0 - self.p.veto_probability_each) ** self.p.veto_members
+
+    def months_to_accession(self) -> Array:
+        """Months from now until the accession falls due (0 once due)."""
+        return np.maximum(0.0, self.accession_due - self.model.month)
+
     def offered_commitment(self) -> Any:
-        return np.where(self.pending, self.p.member_commitment, 0.0)
+        """member_commitment x the chance accession completes x the discount for the months before it."""
+        discount = (1.0 - self.model.constants.discount_per_month) ** self.accession_due
+        return np.where(self.pending, self.p.member_commitment * self.completion_chance() * discount, 0.0)
+
+    def objection_on_offer(self) -> Any:
+        """The alliance's ``objection`` wherever the defender is invited."""
+        return np.where(self.pending, self.p.objection, 0.0)
 
     def step(self) -> None:
         """At the accession month the defender joins, unless a member vetoed: then the bid lapses."""

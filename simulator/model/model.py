@@ -71,6 +71,8 @@ class CeasefireModel(mesa.Model):
 
     CHALLENGER, DEFENDER, REFUSED = 1, 2, 3
     INITIATORS = {0: "", 1: "challenger", 2: "defender", 3: "no_deal"}
+    # who refused the deal, by (challenger refused) + 2 x (defender refused)
+    REFUSERS = ("", "challenger", "defender", "both")
 
     def __init__(self, scenario: Scenario | str | Path, option: str | None = None, worlds: int = 1,
                  rng: int | np.random.Generator | None = None, *, first_world: int = 0,
@@ -150,8 +152,10 @@ class CeasefireModel(mesa.Model):
             self._backstop |= patron.backstop
         self.aid_flowing = any(patron.sends_aid for patron in self.patrons)
 
-        # The defender signs or refuses at the start; a refused deal is a ceasefire that never held.
-        self.agreed = self.defender.accepts(self.guarantors, self.patrons) & np.ones(n, bool)
+        # Both sides sign or refuse at the start; a refused deal is a ceasefire that never held.
+        self.defender_signed = self.defender.accepts(self.guarantors, self.patrons) & np.ones(n, bool)
+        self.challenger_signed = self.challenger.consents(self.guarantors) & np.ones(n, bool)
+        self.agreed = self.defender_signed & self.challenger_signed
         self.end_ceasefire(~self.agreed, initiator=self.REFUSED)
         for alliance in self.alliances:
             alliance.pending &= self.agreed
@@ -228,6 +232,13 @@ class CeasefireModel(mesa.Model):
     def backstop_available(self) -> np.ndarray:
         """Worlds where some patron offers to back a deployed force (read-only)."""
         return self._backstop
+
+    def tripwire_on_the_line(self) -> np.ndarray:
+        """Per world, the largest tripwire of the forces on the line (0 where none is deployed)."""
+        out = np.zeros(self.n_worlds)
+        for f in self.forces:
+            np.maximum(out, f.tripwire(), out=out)
+        return out
 
     def window_open(self) -> np.ndarray:
         """Worlds in which an accession is pending: the preventive window."""
@@ -306,7 +317,8 @@ class CeasefireModel(mesa.Model):
 
     @property
     def mean_hazard(self) -> float:
-        return self._mean_over_holding(self.challenger.last_hazard)
+        """This month's restart hazard, averaged over the worlds holding when the challenger decided."""
+        return self.challenger.mean_hazard_at_risk if self.month else 0.0
 
     @property
     def aid_flowing_bn(self) -> float:
@@ -339,6 +351,8 @@ class CeasefireModel(mesa.Model):
             "defender_capability": self.defender.capability[first],
             "challenger_capability": self.challenger.capability[first],
             "window_open": self.window_open()[first], "aid_bn": self.aid_this_month[first],
+            "preventive": (np.zeros(k) if self.challenger.last_preventive is None
+                           else self.challenger.last_preventive[first]),
         }
         for g in self.guarantors:
             columns[f"credibility_{g.name}"] = self.challenger.believed_resolve(g)[first]
@@ -376,9 +390,12 @@ class CeasefireModel(mesa.Model):
         accession = np.full(self.n_worlds, -1, dtype=np.int32)
         for a in self.alliances:
             accession = np.where(a.accession_month >= 0, a.accession_month, accession)
+        refused_by = np.asarray(self.REFUSERS, dtype=object)[
+            (~self.challenger_signed).astype(np.int8) + 2 * (~self.defender_signed).astype(np.int8)]
         frame = pd.DataFrame({
             "world": self.world_ids,
             "agreed": self.agreed,
+            "refused_by": pd.Categorical(refused_by, categories=list(self.REFUSERS)),
             "collapsed": self.collapse_month >= 0,
             "collapse_month": pd.array(np.where(self.collapse_month >= 0, self.collapse_month, -1), dtype="Int32"),
             "initiator": pd.Categorical(np.asarray(list(self.INITIATORS.values()), dtype=object)[self.initiator],

@@ -42,6 +42,7 @@ class ChallengerParameters:
     depreciation_per_month: Value
     probe_rate_per_month: Value
     war_undecided: Value
+    refusal_log_odds: Value
     probe_uncertainty_weight: Value
 
 
@@ -56,6 +57,7 @@ class DefenderParameters:
     war_weariness: Value
     aid_security_per_bn_year: Value
     own_restart_per_month: Value
+    moral_hazard: Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +95,10 @@ class ForceContributorParameters:
     tripwire_half_troops: Value
     power_per_1000_troops: Value
     incident_control: Value
-    casualty_tolerance: Value
+    casualty_tolerance_per_1000: Value
     deaths_per_probe_per_1000: Value
     rally_per_death: Value
+    objection: Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ class AllianceParameters:
     veto_probability_each: Value
     pending_commitment: Value
     member_commitment: Value
+    objection: Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +126,9 @@ class ModelConstants:
     hazard_exponent: Value
     tension_weight: Value
     undecided_optimism: Value
-    window_weight: Value
+    preventive_weight: Value
+    discount_per_month: Value
+    optimism_fade_per_month: Value
     tension_initial: Value
     tension_decay_per_month: Value
     incident_rate_per_month: Value

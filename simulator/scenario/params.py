@@ -79,9 +79,10 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
         _p("capability", "real", 2.0,
            "fighting power at the ceasefire, in defender units",
            J + "about twice the defender", low=0.0, high=100),
-        _p("regeneration_per_month", "real", 0.02,
-           "capability rebuilt per month before sanctions, in defender units",
-           J + "rebuilds its losses over a few years", low=0.0, high=10),
+        _p("regeneration_per_month", "real", 0.025,
+           "capability rebuilt per month before sanctions, in defender units (gross: wear is taken off separately)",
+           J + "a challenger at the default strength rebuilds what wears out (2 x 1% a month after a 20% "
+           "sanctions drag), so without a scenario's figures the balance holds still", low=0.0, high=10),
         _p("sanctions_drag", "prob", 0.2,
            "share of regeneration lost to sanctions",
            J + "sanctions slow but do not stop rearmament"),
@@ -96,6 +97,11 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
            J + "most ceasefires stop a war nobody has won (75 of Fortna's 96 civil-war ceasefires followed no "
            "decisive victory: data/fortna_civil_ceasefires.csv), so a scenario that says nothing is treated as "
            "one; set 0 after a decisive war"),
+        _p("refusal_log_odds", "real", -3.0,
+           "log-odds that the challenger refuses to sign a bare ceasefire when fighting on promises exactly "
+           "what the ceasefire is worth",
+           J + "a challenger at the table signs unless it expects much more from fighting on: about one in "
+           "twenty refuses at even prospects", low=-50.0, high=50.0),
         _p("probe_uncertainty_weight", "real", 1.0,
            "how much the challenger's uncertainty about a guarantor raises its probing",
            J + "doubles probing when belief is as vague as a flat prior", low=0.0, high=100),
@@ -120,8 +126,14 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
            "how much each billion dollars a year of promised aid counts, in the defender's eyes, as guarantee",
            J + "50bn a year of aid counts like a tenth of a sure guarantee", low=0.0, high=1),
         _p("own_restart_per_month", "prob", 0.0005,
-           "monthly chance the defender itself restarts the war",
+           "monthly chance the defender itself restarts the war, without guarantees",
            J + "rare: about 3% over five years"),
+        _p("moral_hazard", "real", 1.0,
+           "how much a guarantee emboldens the defender: its own restart chance is multiplied by "
+           "(1 + this x the protection it believes it has, 0..1)",
+           J + "protection emboldens the protected (Kuperman 2008 on intervention; Benson 2012 on alliances; "
+           "Georgia 2008): a sure guarantee doubles the defender's own rare breaks; the literature gives "
+           "the direction, not the size", low=0.0, high=100),
     ]},
     "patron": {d.name: d for d in _GUARANTOR + [
         _p("aid_bn_per_year", "real", 0.0, "military and budget aid at full political will, bn USD a year",
@@ -161,12 +173,17 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
         _p("incident_control", "prob", 0.5,
            "share of incidents a full-strength force prevents (patrols, liaison, buffer)",
            "cite: Fortna (2004): peacekeepers reduce accidents and incidents that spiral"),
-        _p("casualty_tolerance", "real", 200.0, "deaths the contributor accepts before it withdraws",
-           J + "a few hundred deaths, well below Afghanistan levels", low=0.0, high=1_000_000),
+        _p("casualty_tolerance_per_1000", "real", 10.0,
+           "deaths per 1,000 troops deployed that the contributor accepts before it withdraws",
+           J + "1% of the force: 200 deaths for 20,000 troops, well below Afghanistan levels; a larger force is "
+           "a larger commitment and accepts proportionally more", low=0.0, high=1_000),
         _p("deaths_per_probe_per_1000", "real", 0.5, "expected deaths per 1,000 troops when a probe hits the force",
            J + "probes are limited violations", low=0.0, high=1_000),
         _p("rally_per_death", "real", 0.002, "resolve gained per death suffered (rally round the flag)",
            J + "small", low=0.0, high=1),
+        _p("objection", "prob", 0.0,
+           "share of the ceasefire's value to the challenger that this contributor's troops on the line take away",
+           J + "none unless a scenario says so (troops the challenger accepts, such as neutral peacekeepers)"),
     ]},
     "alliance": {d.name: d for d in _GUARANTOR + [
         _p("invited", "bool", False, "whether the defender is invited to join", J + "no unless a scenario says so"),
@@ -180,6 +197,9 @@ REGISTRY: dict[Role, dict[str, ParamDef]] = {
            J + "an invitation is a weak promise (Bucharest 2008)"),
         _p("member_commitment", "prob", 0.9, "commitment once a member (collective defence clause)",
            J + "a treaty obligation, though each member chooses how to respond"),
+        _p("objection", "prob", 0.0,
+           "share of the ceasefire's value to the challenger that inviting the defender into this alliance takes away",
+           J + "none unless a scenario says so"),
     ]},
 }
 
@@ -207,8 +227,19 @@ CONSTANTS: dict[str, ParamDef] = {d.name: d for d in [
        "gains x (1 + this x war_undecided)",
        (_CALIBRATED + "; with Fortna's decisive-victory hazard ratio, 0.44 (first value 1: twice as much)"),
        low=0.0, high=20),
-    _p("window_weight", "real", 0.7, "log-odds added while an accession is pending (preventive window)",
-       J + "a pending accession roughly doubles the odds of attack (Georgia 2008, Ukraine 2022)", low=0.0, high=5),
+    _p("preventive_weight", "real", 1.0,
+       "weight of the preventive motive: how much of the loss of prospects that a pending accession would bring "
+       "(times the chance it completes, discounted by the months left) the challenger adds to its present "
+       "prospects",
+       J + "preventive-war theory (Levy 1987; Fearon 1995; Powell 2006) gives the form, not the size: at 1 a "
+       "certain and imminent loss counts like the same change in present prospects; explore 0 to 2", low=0.0, high=5),
+    _p("discount_per_month", "prob", 0.02,
+       "how much less a promise or a threat counts for each month before it takes effect",
+       J + "a guarantee due in three years counts about half of one in force today (0.98^36 = 0.48)"),
+    _p("optimism_fade_per_month", "prob", 0.0,
+       "share of the optimism left by an undecided war that fades each month the ceasefire holds",
+       J + "no evidence that the hopes an undecided war leaves fade while a ceasefire holds (Minsk II broke "
+       "after seven years, Lebanon 2006 holds after seventeen with its aims unmet); explore 0 to 0.05"),
     _p("tension_initial", "real", 1.0, "tension on the day of the ceasefire", J + "the unit of tension", low=0.0, high=100),
     _p("tension_decay_per_month", "prob", 0.1177, "share of tension that fades each month",
        (_CALIBRATED + "; the front-loading of the hazard (Fortna 2004: 55% of failures in the first year; "
