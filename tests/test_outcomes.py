@@ -23,15 +23,24 @@ from simulator.scenario import outcomes
 from simulator.scenario.outcomes import (SHARED_STATISTICS, HoldingAt, Outcome, Share, check, outcome_named,
                                          outcome_of_column, paired_outcomes)
 
-# The summary's columns as summary.csv has always had them: a file that others read must not change.
+# The summary's columns as summary.csv has always had them, then those added since at the end:
+# a file that others read keeps every column it had, in the same place.
 SUMMARY_CSV_COLUMNS = [
     "option", "worlds", "p_agreed", "p_agreed_lo", "p_agreed_hi",
     "p_hold_12", "p_hold_12_lo", "p_hold_12_hi", "p_hold_24", "p_hold_24_lo", "p_hold_24_hi",
     "p_hold_36", "p_hold_36_lo", "p_hold_36_hi", "p_hold_horizon", "p_hold_horizon_lo", "p_hold_horizon_hi",
     "median_months_to_collapse", "mean_months_held", "p_direct_clash", "p_direct_clash_lo", "p_direct_clash_hi",
     "share_broken_by_challenger", "share_broken_by_defender", "mean_aid_bn", "mean_troops",
+    # who refused the deal, and holding among agreed deals (issue 13)
+    "p_refused_by_challenger", "p_refused_by_challenger_lo", "p_refused_by_challenger_hi",
+    "p_refused_by_defender", "p_refused_by_defender_lo", "p_refused_by_defender_hi",
+    "p_hold_12_if_agreed", "p_hold_12_if_agreed_lo", "p_hold_12_if_agreed_hi",
+    "p_hold_36_if_agreed", "p_hold_36_if_agreed_lo", "p_hold_36_if_agreed_hi",
+    "p_hold_horizon_if_agreed", "p_hold_horizon_if_agreed_lo", "p_hold_horizon_if_agreed_hi",
 ]
-PAIRED = ["agreed", "hold_12", "hold_24", "hold_36", "hold_horizon", "months_held", "direct_clash", "aid_bn", "troops"]
+# Holding among agreed deals is not paired: it is a share of different worlds under each option.
+PAIRED = ["agreed", "hold_12", "hold_24", "hold_36", "hold_horizon", "months_held", "direct_clash", "aid_bn", "troops",
+          "refused_by_challenger", "refused_by_defender"]
 
 
 def probed(model: CeasefireModel) -> np.ndarray:
@@ -62,7 +71,7 @@ def test_adding_an_outcome_is_one_change(ukraine, monkeypatch) -> None:
     by_option = {o: (f["probes"].to_numpy() > 0).astype(float) for o, f in results.worlds.groupby("option")}
     paired = by_option["peacekeepers"] - by_option[results.baseline]  # world by world
     assert mine["difference"].iloc[0] == pytest.approx(paired.mean(), abs=1e-12)
-    assert "probed, %" in summary_table(results)
+    assert "Other outcomes:" in summary_table(results) and "probed, %" in summary_table(results)
     assert difference_table(results, measures=("probed",)).index[0] == ("peacekeepers", "probed")
 
 
@@ -76,7 +85,7 @@ def test_block_statistics_are_named_and_count_what_the_world_table_says(ukraine)
     chunk = simulate_blocks(plan, 0, 1, keep_worlds=True)
     stats = chunk.stats[0]
     declared = {"agreed", "direct_clash", "broken_by_challenger", "broken_by_defender", "months_held", "aid_bn",
-                "troops"}
+                "troops", "refused_by_challenger", "refused_by_defender"}
     assert set(stats) == set(SHARED_STATISTICS) | declared
     worlds = chunk.worlds
     for i, option in enumerate(plan.options):
@@ -86,6 +95,10 @@ def test_block_statistics_are_named_and_count_what_the_world_table_says(ukraine)
         assert stats["holding_at_horizon"][i] == own["collapse_month"].isna().sum()
         assert (stats["collapses_by_month"][i] == np.bincount(ended, minlength=25)).all()
         assert stats["agreed"][i] == own["agreed"].sum()
+        assert stats["collapses_by_month"][i][0] == (~own["agreed"]).sum()  # month 0: the worlds without a deal
+        refused = own["refused_by"].astype(str)
+        assert stats["refused_by_challenger"][i] == refused.isin(["challenger", "both"]).sum()
+        assert stats["refused_by_defender"][i] == refused.isin(["defender", "both"]).sum()
         assert stats["broken_by_challenger"][i] == (own["initiator"] == "challenger").sum()
         assert stats["troops"][i] == pytest.approx(own["troops_deployed"].sum(), rel=1e-12)
     assert stats["pair_sum"].shape == (2, 2, len(PAIRED))
@@ -98,14 +111,20 @@ def test_tallies_estimate_what_the_worlds_say(ukraine) -> None:
         own = results.worlds[results.worlds["option"] == row["option"]]
         month = own["collapse_month"].to_numpy(dtype=float, na_value=np.inf)
         assert row["mean_months_held"] == pytest.approx(np.minimum(month, 30).mean(), rel=1e-12)
-        ended = own[own["collapsed"]]
+        ended = own[own["collapsed"] & own["agreed"]]  # agreed ceasefires that ended: no-deals left out
+        assert len(ended) < own["collapsed"].sum()  # some worlds had no deal
         assert row["share_broken_by_challenger"] == pytest.approx((ended["initiator"] == "challenger").mean())
+        assert row["share_broken_by_challenger"] + row["share_broken_by_defender"] == pytest.approx(1.0)
+        refused = own["refused_by"].astype(str)
+        assert row["p_refused_by_defender"] == pytest.approx(refused.isin(["defender", "both"]).mean(), abs=1e-12)
         assert row["p_direct_clash"] == pytest.approx(own["direct_clash"].mean(), abs=1e-12)
         assert np.isnan(row["p_hold_36"]) and np.isnan(row["p_hold_36_lo"])  # beyond a 30-month horizon
 
 
 def test_labels_units_and_columns_come_from_the_declarations() -> None:
     assert header(outcome_named("hold_36")) == "holds 36 months, %"
+    assert header(outcome_named("agreed")) == "deal, %"
+    assert header(outcome_named("hold_36_if_agreed")) == "holds 36 months if agreed, %"
     assert header(outcome_named("aid_bn")) == "aid, bn USD"
     assert header(outcome_named("months_held")) == "months held"  # the label already names the unit
     assert quantity(outcome_named("aid_bn"), 60.0) == "aid 60 bn USD"
@@ -122,6 +141,8 @@ def test_a_clash_of_names_is_refused() -> None:
         check([*outcomes.OUTCOMES, agreed])
     with pytest.raises(ValueError, match="worlds"):
         check([Outcome("worlds", "worlds", "worlds", "", Share(), measure=agreed.measure)])
+    with pytest.raises(ValueError, match="no part of the summary called odds"):
+        check([Outcome("odd", "odd", "odd", "", Share(), measure=agreed.measure, group="odds")])
 
 
 def test_analysis_and_the_declarations_load_neither_the_model_nor_the_report() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 import simulator
 from simulator import cli, load_results, run, save_results
-from simulator.analysis.survival import kaplan_meier
+from simulator.analysis.survival import kaplan_meier, kaplan_meier_if_agreed
 
 WORLDS = 3000
 HORIZON = 40
@@ -40,11 +40,16 @@ def test_probabilities_are_probabilities(results) -> None:
 
 def test_survival_never_rises_and_intervals_contain_estimates(results) -> None:
     for _, s in results.survival.groupby("option"):
-        assert (np.diff(s["survival"].to_numpy()) <= 1e-12).all()
-        assert (s["lower"] <= s["survival"] + 1e-12).all() and (s["survival"] <= s["upper"] + 1e-12).all()
+        for curve, lower, upper in (("survival", "lower", "upper"),
+                                    ("survival_if_agreed", "lower_if_agreed", "upper_if_agreed")):
+            assert (np.diff(s[curve].to_numpy()) <= 1e-12).all()
+            assert (s[lower] <= s[curve] + 1e-12).all() and (s[curve] <= s[upper] + 1e-12).all()
         assert (s["at_risk"].diff().dropna() <= 0).all()
+        assert s["survival_if_agreed"].iloc[0] == 1.0 and s["survival"].iloc[0] < 1.0
     s = results.summary
-    for col in ["p_agreed", "p_hold_12", "p_hold_24", "p_hold_36", "p_hold_horizon", "p_direct_clash"]:
+    for col in ["p_agreed", "p_hold_12", "p_hold_24", "p_hold_36", "p_hold_horizon", "p_direct_clash",
+                "p_refused_by_challenger", "p_refused_by_defender", "p_hold_12_if_agreed", "p_hold_36_if_agreed",
+                "p_hold_horizon_if_agreed"]:
         assert (s[f"{col}_lo"] <= s[col] + 1e-12).all() and (s[col] <= s[f"{col}_hi"] + 1e-12).all(), col
 
 
@@ -54,8 +59,13 @@ def test_summary_agrees_with_survival(results) -> None:
         for m in (12, 24, 36):
             assert row[f"p_hold_{m}"] == surv.loc[m, "survival"]
             assert row[f"p_hold_{m}_lo"] == surv.loc[m, "lower"]
+        for m in (12, 36):
+            assert row[f"p_hold_{m}_if_agreed"] == surv.loc[m, "survival_if_agreed"]
+            assert row[f"p_hold_{m}_if_agreed_hi"] == surv.loc[m, "upper_if_agreed"]
         assert row["p_hold_horizon"] == surv.loc[HORIZON, "survival"]
-        below = surv.index[surv["survival"] <= 0.5]
+        assert row["p_hold_horizon_if_agreed"] == surv.loc[HORIZON, "survival_if_agreed"]
+        # the median months to collapse is that of an agreed ceasefire: no deal is not a collapse at month 0
+        below = surv.index[surv["survival_if_agreed"] <= 0.5]
         if len(below):
             assert row["median_months_to_collapse"] == below[0]
         else:
@@ -73,6 +83,19 @@ def test_survival_is_the_share_of_worlds_still_holding(results) -> None:
         assert surv[0] == pytest.approx(frame["agreed"].mean(), abs=1e-12)
 
 
+def test_survival_among_agreed_deals_is_the_share_of_agreed_worlds_still_holding(results) -> None:
+    """Among agreed deals, without censoring before the horizon: S_agreed(m) = S(m) / S(0), a plain share."""
+    w = results.worlds
+    for option, frame in w.groupby("option", observed=True):
+        agreed = frame[frame["agreed"]]
+        months = agreed["collapse_month"].to_numpy(dtype=float, na_value=np.inf)
+        surv = results.survival[results.survival["option"] == option].set_index("month")
+        assert surv["survival_if_agreed"].to_numpy() == pytest.approx(
+            (surv["survival"] / surv.loc[0, "survival"]).to_numpy(), abs=1e-12)
+        for m in (0, 1, 6, 12, 30, HORIZON):
+            assert surv.loc[m, "survival_if_agreed"] == pytest.approx((months > m).mean(), abs=1e-12)
+
+
 def test_kaplan_meier_from_counts_matches_the_textbook() -> None:
     # 10 worlds: 2 refuse (month 0), 1 fails in month 1, 2 in month 3, 5 censored at horizon 4.
     km = kaplan_meier(np.array([2, 1, 0, 2, 0]), censored=5, horizon=4)
@@ -81,6 +104,13 @@ def test_kaplan_meier_from_counts_matches_the_textbook() -> None:
     # Greenwood variance at month 3: S^2 * sum d/(n(n-d))
     var = 0.5**2 * (2 / (10 * 8) + 1 / (8 * 7) + 2 / (7 * 5))
     assert km["upper"][3] - km["lower"][3] > 2 * 1.5 * np.sqrt(var) * 0.5  # a real, not degenerate, band
+    # Among agreed deals: the 2 refusals leave the risk set, so 8 worlds start and 1, 7/8, 7/8, 5/8, 5/8 hold.
+    agreed = kaplan_meier_if_agreed(np.array([2, 1, 0, 2, 0]), censored=5, horizon=4)
+    assert agreed["survival"].tolist() == pytest.approx([1.0, 7 / 8, 7 / 8, 5 / 8, 5 / 8])
+    assert agreed["at_risk"].tolist() == [8, 8, 7, 7, 5]
+    assert agreed["survival"].to_numpy() == pytest.approx(km["survival"].to_numpy() / 0.8)
+    # No world agreed: nothing to estimate.
+    assert kaplan_meier_if_agreed(np.array([10, 0, 0]), censored=0, horizon=2)["survival"].isna().all()
 
 
 def test_paired_differences_match_world_by_world(results) -> None:
@@ -94,6 +124,10 @@ def test_paired_differences_match_world_by_world(results) -> None:
     assert row["difference"] == pytest.approx(d.mean(), abs=1e-12)
     half = 1.959963984540054 * d.std(ddof=1) / np.sqrt(len(d))
     assert row["upper"] - row["difference"] == pytest.approx(half, rel=1e-9)
+    deal = results.compare().query("option == 'peacekeepers' and measure == 'agreed'")["difference"].iloc[0]
+    assert deal == pytest.approx(peace["agreed"].mean() - base["agreed"].mean(), abs=1e-12)
+    # holding among agreed deals is a share of different worlds under each option: not paired
+    assert not results.pairs["measure"].str.endswith("_if_agreed").any()
 
 
 def test_an_option_compared_with_itself_is_exactly_zero(results) -> None:

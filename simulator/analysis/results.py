@@ -2,7 +2,8 @@
 
 One summary row per option: the worlds run, then the columns of every declared outcome
 (``simulator.scenario.outcomes``), each estimated by its tally from the option's totals
-with the Kaplan-Meier curve (``survival.py``) and the Wilson interval (``differences.py``).
+with the Kaplan-Meier curves (``survival.py``: over all worlds and among agreed deals) and
+the Wilson interval (``differences.py``).
 Paired differences compare options world by world (common random numbers).
 Saving and loading results is the report's job (``simulator.report.write``).
 """
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.analysis.differences import paired_differences, wilson_interval
-from simulator.analysis.survival import SURVIVAL_COLUMNS, kaplan_meier
+from simulator.analysis.survival import SURVIVAL_COLUMNS, survival_table
 from simulator.errors import UsageError
 from simulator.scenario.outcomes import (COLLAPSES, HOLDING, PAIR_SQUARES, PAIR_SUM, WORLDS, OptionTotals,
                                          all_outcomes, paired_outcomes)
@@ -67,10 +68,10 @@ def finalize(plan: Plan, totals: dict[str, np.ndarray], manifest: dict[str, Any]
     summary_rows, survival_frames = [], []
     for i, option in enumerate(options):
         n = int(totals[WORLDS][i])
-        km = kaplan_meier(totals[COLLAPSES][i], int(totals[HOLDING][i]), plan.horizon)
-        survival_frames.append(km.assign(option=option)[SURVIVAL_COLUMNS])
+        table, if_agreed = survival_table(totals[COLLAPSES][i], int(totals[HOLDING][i]), plan.horizon)
+        survival_frames.append(table.assign(option=option)[SURVIVAL_COLUMNS])
         own = OptionTotals(worlds=n, horizon=plan.horizon, sums={name: value[i] for name, value in totals.items()},
-                           survival=km, share_interval=wilson_interval)
+                           survival=table, survival_if_agreed=if_agreed, share_interval=wilson_interval)
         row: dict[str, Any] = {"option": option, "worlds": n}
         for outcome in all_outcomes():
             row.update(zip(outcome.columns, outcome.tally.estimate(outcome.name, own), strict=True))

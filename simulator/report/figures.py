@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simulator.files import atomic_write
+from simulator.report.labels import percent
 from simulator.scenario.outcomes import outcome_named, outcome_of_column
 
 if TYPE_CHECKING:
@@ -39,8 +40,20 @@ def _title(results: Results, text: str) -> str:
     return f"{text}\n{m.get('scenario', '')}: {m.get('worlds', 0):,} worlds, seed {m.get('seed', '')}"
 
 
+def _deal_share(results: Results, option: str, curve: pd.DataFrame) -> float:
+    """The chance of a deal under ``option``: the summary's, else the overall curve at month 0 (the same)."""
+    s = results.summary
+    row = s[s["option"] == option] if "p_agreed" in s else s.iloc[:0]
+    return float(row["p_agreed"].iloc[0]) if len(row) else float(curve["survival"].iloc[0])
+
+
 def plot_survival(results: Results, ax: plt.Axes | None = None, options: list[str] | None = None) -> plt.Axes:
-    """Share of worlds whose ceasefire was agreed and still holds, by month, with 95% bands."""
+    """Share of agreed ceasefires still holding, by month, with 95% bands; each curve starts at 1.
+
+    A world without a deal is not a ceasefire that collapsed at once: the curves leave those
+    worlds out, and the legend gives each option's chance of a deal beside its name.
+    Holding overall at month ``m`` is that chance times the curve at ``m``.
+    """
     ax = ax or plt.subplots(figsize=(8, 5))[1]
     surv = results.survival
     opts = options or list(dict.fromkeys(surv["option"]))
@@ -48,32 +61,37 @@ def plot_survival(results: Results, ax: plt.Axes | None = None, options: list[st
     every = max(1, horizon // 10)
     for opt, style in zip(opts, _styles(len(opts))):
         s = surv[surv["option"] == opt]
-        ax.fill_between(s["month"], s["lower"], s["upper"], step="post", color=style["color"], alpha=0.15,
-                        linewidth=0)
-        ax.step(s["month"], s["survival"], where="post", label=opt, linestyle=style["linestyle"],
+        label = f"{opt} (deal in {percent(_deal_share(results, opt, s))} of worlds)"
+        ax.fill_between(s["month"], s["lower_if_agreed"], s["upper_if_agreed"], step="post", color=style["color"],
+                        alpha=0.15, linewidth=0)
+        ax.step(s["month"], s["survival_if_agreed"], where="post", label=label, linestyle=style["linestyle"],
                 color=style["color"], linewidth=1.8)
-        ax.plot(s["month"].iloc[::every], s["survival"].iloc[::every], linestyle="none", marker=style["marker"],
-                color=style["color"], markersize=5)
+        ax.plot(s["month"].iloc[::every], s["survival_if_agreed"].iloc[::every], linestyle="none",
+                marker=style["marker"], color=style["color"], markersize=5)
     ax.set_xlabel("months since the ceasefire")
-    ax.set_ylabel("probability the ceasefire holds")
+    ax.set_ylabel("probability an agreed ceasefire still holds")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, horizon)
     ax.grid(alpha=0.3)
-    ax.legend(title="option (marker every %d months)" % every, fontsize=8, title_fontsize=8)
-    ax.set_title(_title(results, "Ceasefire survival by option (shaded: 95% interval)"), fontsize=10)
+    ax.legend(title=f"option: chance of a deal (marker every {every} months)", fontsize=8, title_fontsize=8)
+    ax.set_title(_title(results, "Survival of agreed ceasefires by option (shaded: 95% interval)"), fontsize=10)
     return ax
 
 
 def plot_probabilities(results: Results, ax: plt.Axes | None = None,
-                       columns: tuple[str, ...] = ("p_hold_12", "p_hold_24", "p_hold_36", "p_hold_horizon",
-                                                   "p_direct_clash")) -> plt.Axes:
-    """Probabilities (summary ``columns`` with intervals), per option: by default holding and a direct clash."""
+                       columns: tuple[str, ...] = ("p_agreed", "p_hold_36_if_agreed", "p_hold_12", "p_hold_36",
+                                                   "p_hold_horizon", "p_direct_clash")) -> plt.Axes:
+    """Probabilities (summary ``columns`` with intervals), per option.
+
+    By default the chance of a deal, holding 36 months among agreed deals, holding overall
+    and a direct clash.
+    """
     ax = ax or plt.subplots(figsize=(9, 5))[1]
     s = results.summary
     measures = [c for c in columns if c in s and s[c].notna().any()]
     y = np.arange(len(s))
     height = 0.8 / len(measures)
-    hatches = ["", "//", "..", "xx", "\\\\"]
+    hatches = ["", "//", "..", "xx", "\\\\", "++"]
     for k, (col, style) in enumerate(zip(measures, _styles(len(measures)))):
         pos = y + (k - (len(measures) - 1) / 2) * height
         err = np.vstack([s[col] - s[f"{col}_lo"], s[f"{col}_hi"] - s[col]])
@@ -86,13 +104,14 @@ def plot_probabilities(results: Results, ax: plt.Axes | None = None,
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability (bars: estimate; whiskers: 95% interval)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
     ax.set_title(_title(results, "Outcome probabilities by option"), fontsize=10)
     return ax
 
 
 def plot_differences(results: Results, baseline: str | None = None, ax: plt.Axes | None = None,
-                     measures: tuple[str, ...] = ("hold_12", "hold_24", "hold_36", "hold_horizon", "direct_clash")
+                     measures: tuple[str, ...] = ("agreed", "hold_12", "hold_24", "hold_36", "hold_horizon",
+                                                  "direct_clash")
                      ) -> plt.Axes:
     """Forest plot: paired difference of each option from the baseline, in percentage points."""
     ax = ax or plt.subplots(figsize=(9, 6))[1]

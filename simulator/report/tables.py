@@ -1,7 +1,9 @@
 """Tables for people: the summary as printed by ``geosim run``, probabilities and paired differences.
 
 Headers come from the outcome declarations (``simulator.scenario.outcomes``); shares read
-as percentages with their 95% intervals, like ``52.7 (51.6-53.8)``.
+as percentages with their 95% intervals, like ``52.7 (51.6-53.8)``. The printed summary
+has one part per group of outcomes: the chance of a deal and who refuses it, holding among
+agreed deals, holding overall, who broke the deals that ended, and the price.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from simulator.report.labels import digits, header
-from simulator.scenario.outcomes import MedianMonths, Outcome, all_outcomes, outcome_named, outcome_of_column
+from simulator.scenario.outcomes import (GROUPS, MedianMonths, Outcome, all_outcomes, outcome_named,
+                                         outcome_of_column)
 
 if TYPE_CHECKING:
     from simulator.analysis.results import Results
@@ -34,25 +37,30 @@ def _cell(outcome: Outcome, row: pd.Series, horizon: Any) -> str:
 
 
 def summary_table(results: Results) -> str:
-    """Every outcome of every option as text, one row per option, in two tables that fit a terminal.
+    """Every outcome of every option as text, one row per option, in small tables that fit a terminal.
 
-    First the probabilities, in % with their 95% intervals, then the other figures. Outcomes
-    missing from the summary (results saved before they were declared) are left out.
+    One titled table per group of outcomes (``simulator.scenario.outcomes.GROUPS``, then any
+    outcome without a group): the chance of a deal and who refuses, holding among agreed
+    deals, holding overall, who broke the ceasefires that ended, the price. In each, the
+    probabilities (in % with their 95% intervals) come first. Outcomes missing from the
+    summary (results saved before they were declared) are left out.
     """
     s = results.summary
     horizon = results.manifest.get("horizon_months", "")
     shown = [o for o in all_outcomes() if o.columns[0] in s]
     tables = []
-    for group in ([o for o in shown if o.tally.interval], [o for o in shown if not o.tally.interval]):
+    for title in (*GROUPS, ""):
+        group = sorted((o for o in shown if o.group == title), key=lambda o: not o.tally.interval)
         if group:
             rows = [{"option": r["option"], **{header(o): _cell(o, r, horizon) for o in group}}
                     for _, r in s.iterrows()]
-            tables.append(pd.DataFrame(rows).to_string(index=False))
+            tables.append(f"{title or 'Other outcomes'}:\n{pd.DataFrame(rows).to_string(index=False)}")
     return "\n\n".join(tables)
 
 
 def probability_table(results: Results,
-                      columns: Sequence[str] = ("p_hold_12", "p_hold_24", "p_hold_36", "p_direct_clash")
+                      columns: Sequence[str] = ("p_agreed", "p_hold_12_if_agreed", "p_hold_36_if_agreed",
+                                                "p_hold_12", "p_hold_36", "p_direct_clash")
                       ) -> pd.DataFrame:
     """Probabilities per option as percentages with their 95% intervals, one column per summary column.
 
@@ -74,7 +82,7 @@ def probability_table(results: Results,
 
 
 def difference_table(results: Results,
-                     measures: Sequence[str] = ("hold_12", "hold_24", "hold_36", "direct_clash"),
+                     measures: Sequence[str] = ("agreed", "hold_12", "hold_24", "hold_36", "direct_clash"),
                      baseline: str | None = None) -> pd.DataFrame:
     """Paired differences from the baseline in percentage points, with intervals and a zero check.
 

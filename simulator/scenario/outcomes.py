@@ -9,12 +9,23 @@ declares what a run measures. Each later step reads this one list:
    gains a column named after the outcome.
 2. ``measure`` reads one number per world from that table (``hold_36``: 1 if the ceasefire
    was agreed and still held after 36 months). Every outcome with a measure is compared
-   between options world by world (paired differences).
+   between options world by world (paired differences). Holding among agreed deals
+   (``hold_36_if_agreed``) has no measure: it is a share of the worlds where that option's
+   deal was agreed, a different set of worlds under each option, so a difference world by
+   world means nothing. Options are compared on it through its two parts, the chance of a
+   deal (``agreed``) and holding overall (``hold_36``), which are paired.
 3. The ``tally`` says how the outcome adds up: ``count`` reduces a block of worlds to sums
    that add up exactly across blocks and chunks; ``estimate`` turns the totals into the
    summary's columns (``p_hold_36``, ``p_hold_36_lo``, ``p_hold_36_hi``) with the
    estimators analysis hands it (Kaplan-Meier, the Wilson interval).
-4. Tables, figures and readings take names, labels and units from here.
+4. Tables, figures and readings take names, labels, units and groups from here.
+
+A world has one of three fates: no deal (a side refused; the world table says who in
+``refused_by``), a deal that ended before the horizon, or a deal still holding. No deal
+is its own outcome, not a collapse: holding among agreed deals leaves those worlds out,
+and so do the shares of ended ceasefires each side broke. Holding overall (``hold_36``)
+counts every world, a world without a deal as not holding, so it is the chance of a deal
+times holding among agreed deals.
 
 Adding an outcome is one change: append an ``Outcome`` to ``OUTCOMES``.
 
@@ -38,6 +49,7 @@ from simulator.errors import UsageError, did_you_mean
 # Block statistics every run keeps, whatever its outcomes; no outcome may take these names.
 WORLDS = "worlds"  # worlds simulated, per option
 COLLAPSES = "collapses_by_month"  # per option and month: ceasefires that ended in that month (0: no deal)
+# (month 0 holds only the worlds without a deal: a ceasefire's first month is month 1)
 HOLDING = "holding_at_horizon"  # per option: ceasefires still holding at the horizon (censored)
 PAIR_SUM = "pair_sum"  # per (option, other option, paired outcome): sum over worlds of the difference
 PAIR_SQUARES = "pair_squares"  # the same for the squared difference
@@ -77,6 +89,17 @@ class HeldAfter:
         return (ended > (horizon if self.month is None else self.month)).astype(float)
 
 
+@dataclass(frozen=True)
+class RefusedBy:
+    """1 where ``side`` refused the deal (alone or with the other side), from ``refused_by``."""
+
+    side: str
+
+    def __call__(self, worlds: pd.DataFrame, horizon: int) -> np.ndarray:
+        refused = worlds["refused_by"].astype(str).to_numpy()
+        return ((refused == self.side) | (refused == "both")).astype(float)
+
+
 def months_held(worlds: pd.DataFrame, horizon: int) -> np.ndarray:
     """Months each ceasefire held: to its collapse (0 without a deal), or the horizon if it still holds."""
     return np.where(worlds["collapsed"].to_numpy(), collapse_months(worlds), horizon).astype(float)
@@ -89,13 +112,19 @@ class OptionTotals:
     worlds: int
     horizon: int
     sums: Mapping[str, Any]  # statistic name -> this option's total
-    survival: pd.DataFrame  # Kaplan-Meier by month: month, survival, lower, upper
+    survival: pd.DataFrame  # Kaplan-Meier by month over all worlds: month, survival, lower, upper
+    survival_if_agreed: pd.DataFrame  # the same among agreed deals (no-deals left out; 1 at month 0)
     share_interval: Callable[[int, int], tuple[float, float]]  # 95% interval of k worlds out of n
 
     @property
+    def no_deal(self) -> int:
+        """Worlds without a deal (a side refused): the month-0 count of ``collapses_by_month``."""
+        return int(self.sums[COLLAPSES][0])
+
+    @property
     def ended(self) -> int:
-        """Worlds whose ceasefire ended before the horizon, those without a deal included."""
-        return self.worlds - int(self.sums[HOLDING])
+        """Agreed ceasefires that ended before the horizon (worlds without a deal left out)."""
+        return self.worlds - int(self.sums[HOLDING]) - self.no_deal
 
 
 class Tally:
@@ -147,35 +176,43 @@ class Share(Tally):
 
 @dataclass(frozen=True)
 class HoldingAt(Tally):
-    """Kaplan-Meier probability that the ceasefire was agreed and still holds after ``month`` months.
+    """Kaplan-Meier probability that the ceasefire still holds after ``month`` months (``None``: the horizon).
 
-    ``None``: at the horizon. With its 95% band; NaN if the run stops before ``month``.
+    Over all worlds (a world without a deal never holds): the probability that the
+    ceasefire was agreed and still holds. With ``among_agreed``: among the worlds where it
+    was agreed, with no per-world measure (see the module's notes). With its 95% band; NaN
+    if the run stops before ``month`` or (among agreed) no world agreed a deal.
     """
 
     month: int | None = None
+    among_agreed: bool = False
     prefix = "p_"
     interval = True
     share = True
 
-    def default_measure(self) -> Measure:
-        return HeldAfter(self.month)
+    def default_measure(self) -> Measure | None:
+        return None if self.among_agreed else HeldAfter(self.month)
 
     def estimate(self, name: str, totals: OptionTotals) -> tuple[float, ...]:
         month = totals.horizon if self.month is None else self.month
         if month > totals.horizon:
             return (np.nan, np.nan, np.nan)
-        at = totals.survival.iloc[month]
+        at = (totals.survival_if_agreed if self.among_agreed else totals.survival).iloc[month]
         return (at["survival"], at["lower"], at["upper"])
 
 
 @dataclass(frozen=True)
 class MedianMonths(Tally):
-    """The first month at which Kaplan-Meier survival is 0.5 or less (NaN if it stays above to the horizon)."""
+    """The first month at which Kaplan-Meier survival among agreed deals is 0.5 or less.
+
+    NaN if it stays above to the horizon, or no world agreed a deal. Among agreed deals, so
+    that a world without a deal does not read as a ceasefire that collapsed at once.
+    """
 
     prefix = "median_"
 
     def estimate(self, name: str, totals: OptionTotals) -> tuple[float, ...]:
-        km = totals.survival
+        km = totals.survival_if_agreed
         below = km.index[km["survival"] <= 0.5]
         return (float(km["month"].iloc[below[0]]) if len(below) else np.nan,)
 
@@ -196,7 +233,10 @@ class Mean(Tally):
 
 @dataclass(frozen=True)
 class ShareOfEnded(Tally):
-    """Among the ceasefires that ended before the horizon (no deal included), the share ``initiator`` ended."""
+    """Among the agreed ceasefires that ended before the horizon, the share ``initiator`` broke.
+
+    Worlds without a deal are in neither the count nor the total (NaN if no deal ended).
+    """
 
     initiator: str
     prefix = "share_"
@@ -227,6 +267,7 @@ class Outcome:
         record: one value per world read from the finished model, kept in the world table
             as the column ``name`` (for what ``CeasefireModel.outcomes()`` does not hold yet).
         price: part of an option's price (a cost or a risk): readings give it for each option.
+        group: the part of the printed summary it is shown in (``GROUPS``; "" for the last part).
     """
 
     name: str
@@ -237,6 +278,7 @@ class Outcome:
     measure: Measure | None = None
     record: Callable[[Any], np.ndarray] | None = None
     price: bool = False
+    group: str = ""
 
     def __post_init__(self) -> None:
         if self.measure is None:
@@ -254,32 +296,55 @@ class Outcome:
         return self.measure is not None
 
 
+# The parts of the printed summary, in order: an outcome names its part in ``group``.
+DEAL = "Chance of a deal (% of worlds; a refusal by both sides counts for each)"
+IF_AGREED = "Holding among agreed deals (% of agreed ceasefires)"
+OVERALL = "Holding overall (% of all worlds: a deal agreed and still holding)"
+ENDED = "Agreed ceasefires that ended: who broke them"
+PRICE = "Price: risk and cost"
+GROUPS = (DEAL, IF_AGREED, OVERALL, ENDED, PRICE)
+
 # In the order of the summary's columns. Each entry: name, label (headers, legends), long label
-# (sentences, the paired-differences figure), unit, tally; then, where needed, measure and record.
+# (sentences, the paired-differences figure), unit, tally; then, where needed, measure and record,
+# and the part of the printed summary.
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("agreed", "agreed", "ceasefire agreed", "probability", Share(), measure=Column("agreed")),
-    Outcome("hold_12", "holds 12 months", "holding at 12 months", "probability", HoldingAt(12)),
-    Outcome("hold_24", "holds 24 months", "holding at 24 months", "probability", HoldingAt(24)),
-    Outcome("hold_36", "holds 36 months", "holding at 36 months", "probability", HoldingAt(36)),
-    Outcome("hold_horizon", "holds to horizon", "holding at the horizon", "probability", HoldingAt()),
-    Outcome("months_to_collapse", "median months", "median months to collapse", "months", MedianMonths()),
-    Outcome("months_held", "months held", "months the ceasefire held (the horizon where it still holds)",
-            "months", Mean(), measure=months_held),
+    Outcome("agreed", "deal", "deal agreed by both sides", "probability", Share(),
+            measure=Column("agreed"), group=DEAL),
+    Outcome("hold_12", "holds 12 months", "holding at 12 months", "probability", HoldingAt(12), group=OVERALL),
+    Outcome("hold_24", "holds 24 months", "holding at 24 months", "probability", HoldingAt(24), group=OVERALL),
+    Outcome("hold_36", "holds 36 months", "holding at 36 months", "probability", HoldingAt(36), group=OVERALL),
+    Outcome("hold_horizon", "holds to horizon", "holding at the horizon", "probability", HoldingAt(),
+            group=OVERALL),
+    Outcome("months_to_collapse", "median months", "median months to collapse of an agreed ceasefire", "months",
+            MedianMonths(), group=IF_AGREED),
+    Outcome("months_held", "months held", "months the ceasefire held (0 without a deal, the horizon where it "
+            "still holds)", "months", Mean(), measure=months_held, group=OVERALL),
     Outcome("direct_clash", "direct clash", "direct clash with a guarantor", "probability", Share(),
-            measure=Column("direct_clash"), price=True),
-    Outcome("broken_by_challenger", "broken by challenger", "ended ceasefires the challenger broke",
-            "share of ended ceasefires", ShareOfEnded("challenger")),
-    Outcome("broken_by_defender", "broken by defender", "ended ceasefires the defender broke",
-            "share of ended ceasefires", ShareOfEnded("defender")),
+            measure=Column("direct_clash"), price=True, group=PRICE),
+    Outcome("broken_by_challenger", "broken by challenger", "agreed ceasefires that ended, the challenger broke",
+            "share of agreed ceasefires that ended", ShareOfEnded("challenger"), group=ENDED),
+    Outcome("broken_by_defender", "broken by defender", "agreed ceasefires that ended, the defender broke",
+            "share of agreed ceasefires that ended", ShareOfEnded("defender"), group=ENDED),
     Outcome("aid_bn", "aid", "aid delivered in total over the horizon", "bn USD", Mean(),
-            measure=Column("aid_bn"), price=True),
+            measure=Column("aid_bn"), price=True, group=PRICE),
     Outcome("troops", "troops", "peak troops deployed", "troops", Mean(), measure=Column("troops_deployed"),
-            price=True),
+            price=True, group=PRICE),
+    Outcome("refused_by_challenger", "refused by challenger", "deal refused by the challenger", "probability",
+            Share(), measure=RefusedBy("challenger"), group=DEAL),
+    Outcome("refused_by_defender", "refused by defender", "deal refused by the defender", "probability",
+            Share(), measure=RefusedBy("defender"), group=DEAL),
+    Outcome("hold_12_if_agreed", "holds 12 months if agreed", "holding at 12 months among agreed deals",
+            "probability", HoldingAt(12, among_agreed=True), group=IF_AGREED),
+    Outcome("hold_36_if_agreed", "holds 36 months if agreed", "holding at 36 months among agreed deals",
+            "probability", HoldingAt(36, among_agreed=True), group=IF_AGREED),
+    Outcome("hold_horizon_if_agreed", "holds to horizon if agreed", "holding at the horizon among agreed deals",
+            "probability", HoldingAt(among_agreed=True), group=IF_AGREED),
 )
 
 
 def check(outcomes: Sequence[Outcome]) -> None:
-    """Refuse a list in which two outcomes share a name or a column, or one takes a shared statistic's name."""
+    """Refuse a list in which two outcomes share a name or a column, one takes a shared statistic's name,
+    or one names a part of the printed summary that ``GROUPS`` does not hold."""
     names = [o.name for o in outcomes]
     columns = [c for o in outcomes for c in o.columns]
     for what, values in (("name", names), ("summary column", columns)):
@@ -289,6 +354,9 @@ def check(outcomes: Sequence[Outcome]) -> None:
     taken = sorted(set(names) & set(SHARED_STATISTICS) | set(columns) & {"option", "worlds"})
     if taken:
         raise ValueError(f"outcomes: {', '.join(taken)} is taken by what every run keeps")
+    unknown = sorted({o.group for o in outcomes} - {"", *GROUPS})
+    if unknown:
+        raise ValueError(f"outcomes: no part of the summary called {', '.join(unknown)}; choose from GROUPS")
 
 
 check(OUTCOMES)
