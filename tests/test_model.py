@@ -355,8 +355,16 @@ def test_direct_clash_needs_a_restart_and_a_live_commitment(ukraine, option: str
 
 
 def test_outcome_columns_and_missing_collapse_months(ukraine) -> None:
-    out = run(ukraine, "peacekeepers", worlds=2000).outcomes()
-    assert list(out.columns) == OUTCOME_COLUMNS + [f"credibility_{g}" for g in GUARANTORS]
+    m = run(ukraine, "peacekeepers", worlds=2000)
+    out = m.outcomes()
+    inputs = [c for c in out.columns if "." in c]
+    assert list(out.columns) == OUTCOME_COLUMNS + [f"credibility_{g}" for g in GUARANTORS] + inputs
+    # what each world drew sits beside its outcomes: every distribution of the option, and the hidden facts
+    drawn = {f"{p.actor}.{p.name}" for p in ukraine.parameters("peacekeepers") if not isinstance(p.spec, Fixed)}
+    assert set(inputs) == drawn | {"united_kingdom.insists_on_backstop", "nato.vetoed"}
+    np.testing.assert_array_equal(out["united_kingdom.troops_offered"], m.forces[0].p.troops_offered)
+    np.testing.assert_array_equal(out["nato.vetoed"], m.alliances[0].vetoed)
+    assert out["russia.gains_value"].nunique() > 1000  # one draw per world
     assert (out["collapse_month"].isna() == ~out["collapsed"]).all()
     assert (out.loc[~out["agreed"], "collapse_month"] == 0).all()
     assert (out.loc[~out["agreed"], "initiator"] == "no_deal").all()

@@ -398,7 +398,7 @@ def test_validate_writes_its_outputs(tmp_path: Path, capsys) -> None:
     code, text, err = run_cli(["validate", "--cases", str(cases), "--out", str(out), "--worlds", "60",
                                "--seed", "5"], capsys)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["calibration_table.csv", "validation.csv",
+    assert sorted(p.name for p in out.iterdir()) == ["calibration_table.csv", "fortna_cases.csv", "validation.csv",
                                                      "validation.json", "validation.png"]
     table = pd.read_csv(out / "validation.csv")
     assert list(table.columns[:5]) == ["case_id", "observed_months", "failed", "predicted_survival_at_observed",

@@ -38,7 +38,7 @@ import multiprocessing as mp
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +48,15 @@ from scipy.optimize import minimize
 
 from simulator.errors import UsageError, whole_number
 from simulator.history.cases import Case, read_cases
+from simulator.history.crossval import CrossValidation, cross_validate
 from simulator.history.fortna import FortnaTargets, fortna_targets
+from simulator.history.fortna_cases import HORIZONS, read_fortna_cases
 from simulator.history.mapping import case_scenario, generic_scenarios, lever_key
+from simulator.history.posterior import PosteriorDraws, sample_posterior
 from simulator.history.scores import concordance, expected_survival, restricted_mean, weighted_cox_hazard_ratio
 from simulator.history.settings import CALIBRATION_WORLDS as DEFAULT_WORLDS
 from simulator.history.settings import (DEFAULT_CASES, DEFAULT_FORTNA, DEFAULT_MAX_EVALS, DEFAULT_SEED,
-                                        DEFAULT_WAR_OUTCOMES, LOO_MAX_EVALS)
+                                        DEFAULT_WAR_OUTCOMES, LOO_MAX_EVALS, POSTERIOR_WALKERS)
 from simulator.scenario.constants_file import constants_block, write_constants
 from simulator.scenario.params import CONSTANTS
 
@@ -66,6 +69,7 @@ _TRANSFORM: dict[str, str] = {"hazard_intercept": "identity", "hazard_exponent":
                               "tension_decay_per_month": "logit", "undecided_optimism": "log", "preventive_weight": "log",
                               "tension_initial": "log", "incident_rate_per_month": "logit", "incident_tension": "log",
                               "probe_tension": "log"}
+
 INITIAL_STEP = 0.3  # size of the starting simplex of the fit, in the searched scale
 # A leave-one-out refit starts from the full fit, and leaving out one case of a dozen moves
 # the optimum a little: a smaller simplex spends the refit's evaluations near it.
@@ -113,6 +117,12 @@ def _from_x(name: str, x: float) -> float:
     if hi is not None:
         value = min(value, hi)
     return value
+
+
+def _figures(trials: Trials, constants: dict[str, float]) -> dict[str, float]:
+    """Fortna's aggregate figures at these constants (reported whether or not they are fitted)."""
+    terms = trials.at(constants, [])[1]
+    return {k: v for k, v in terms.items() if k != "penalty"}
 
 
 def case_log_likelihood(survival: np.ndarray, case: Case) -> float:
@@ -206,12 +216,14 @@ class Trials:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def at(self, constants: dict[str, float],
-           keys: list[tuple[Any, ...]]) -> tuple[dict[tuple[Any, ...], np.ndarray], dict[str, float]]:
-        """The survival curves of the codings ``keys`` and the Fortna terms, at these constants."""
+    def at(self, constants: dict[str, float], keys: list[tuple[Any, ...]],
+           figures: bool = True) -> tuple[dict[tuple[Any, ...], np.ndarray], dict[str, float]]:
+        """The survival curves of the codings ``keys`` and (with ``figures``) the Fortna terms, at these constants."""
         args = (constants, self.worlds, self.seed)
         jobs: list[_Job] = [(key, self._horizon[key], _case_survival, (self._coded[key], self._horizon[key], *args))
                             for key in keys]
+        if not figures:
+            return dict(zip(keys, self._run(constants, jobs))), {}
         jobs.append(("fortna", len(FORTNA_ARMS) * self.fortna.horizon_months, fortna_terms, (self.fortna, *args)))
         done = self._run(constants, jobs)
         return dict(zip(keys, done[:-1])), done[-1]
@@ -223,6 +235,18 @@ class Trials:
                              (self._coded[key], horizon, constants, self.worlds, self.seed)) for key in keys]
         curves = dict(zip(keys, self._run(constants, jobs)))
         return {c.case_id: restricted_mean(curves[lever_key(c)]) for c in cases}
+
+    def predictions(self, constants: dict[str, float], cases: list[Case],
+                    horizon: int) -> dict[str, tuple[float, dict[str, float]]]:
+        """Each case's predicted mean months held within ``horizon`` and chance of failing within each of ``HORIZONS``."""
+        keys = list(dict.fromkeys(lever_key(c) for c in cases))
+        reach = max(horizon, *HORIZONS.values())
+        jobs: list[_Job] = [(("curve", key, reach), reach, _case_survival,
+                             (self._coded[key], reach, constants, self.worlds, self.seed)) for key in keys]
+        curves = dict(zip(keys, self._run(constants, jobs)))
+        return {c.case_id: (restricted_mean(curves[lever_key(c)][:horizon + 1]),
+                            {label: 1.0 - float(curves[lever_key(c)][m]) for label, m in HORIZONS.items()})
+                for c in cases}
 
     def _run(self, constants: dict[str, float], jobs: list[_Job]) -> list[Any]:
         """The results of ``jobs`` at a point: remembered, running, or started now (the longest first,
@@ -283,6 +307,7 @@ class Objective:
     fixed: dict[str, float] = field(default_factory=dict)  # other constants held at these values
     prior: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(PRIOR))
     trials: Trials | None = None
+    figures: bool = True  # Fortna's aggregate figures as penalties (off when Fortna's cases are fitted one by one)
     evaluations: int = 0
     _cache: dict[tuple[float, ...], dict[str, float]] = field(default_factory=dict, repr=False)
 
@@ -312,7 +337,7 @@ class Objective:
             return self._cache[key]
         self.evaluations += 1
         assert self.trials is not None
-        curves, terms = self.trials.at(self.constants(values), [k for k, _, _ in self._groups])
+        curves, terms = self.trials.at(self.constants(values), [k for k, _, _ in self._groups], self.figures)
         nll = 0.0
         for k, group, h in self._groups:
             s = curves[k][:h + 1]
@@ -322,7 +347,7 @@ class Objective:
             if n in self.prior:
                 centre, sd = self.prior[n]
                 prior += 0.5 * ((_to_x(n, values[n]) - centre) / sd) ** 2
-        out = {"loss": nll + terms["penalty"] + prior, "nll_cases": nll, "prior": prior,
+        out = {"loss": nll + terms.get("penalty", 0.0) + prior, "nll_cases": nll, "prior": prior,
                **{k: v for k, v in terms.items() if k != "penalty"}}
         self._cache[key] = out
         return out
@@ -383,6 +408,9 @@ class CalibrationReport:
     cases_file: str
     n_cases: int
     war_outcomes_file: str | None = None
+    posterior: PosteriorDraws | None = None
+    cross_validation: CrossValidation | None = None
+    n_fortna_cases: int = 0  # Fortna's ceasefires fitted one by one (0: Fortna's figures as penalties)
 
     def _coding(self) -> str:
         if self.war_outcomes_file is None:
@@ -391,10 +419,15 @@ class CalibrationReport:
 
     def source(self) -> str:
         """The ``source`` of every calibrated constant: what it was fitted to, and how."""
+        if self.n_fortna_cases:
+            fortna = (f"and of Fortna's {self.n_fortna_cases} civil-war ceasefires one by one "
+                      f"(data/fortna_civil_ceasefires.csv, mapped by mission type and victory)")
+        else:
+            fortna = ("with Fortna (2004) no-peacekeeper survival at 1 and 5 years and hazard ratios of "
+                      "peacekeeping and of a decisive victory as Gaussian penalties")
         return (f"calibrated: maximum likelihood of the {self.n_cases} historical ceasefires in "
                 f"{Path(self.cases_file).name} ({self._coding()}; generic base world, documented lever "
-                f"mapping) with Fortna (2004) no-peacekeeper survival at 1 and 5 years and hazard ratios of "
-                f"peacekeeping and of a decisive victory as Gaussian penalties, weak prior; geosim calibrate, "
+                f"mapping) {fortna}, weak prior; geosim calibrate, "
                 f"{self.worlds} worlds, seed {self.seed} (docs/validation.md)")
 
     def _comments(self) -> list[str]:
@@ -432,6 +465,18 @@ class CalibrationReport:
         if self.loo_concordance is not None:
             lines.append(f"leave-one-out concordance (each case predicted by a fit without it): "
                          f"{self.loo_concordance:.3f}")
+        cv = self.cross_validation
+        if cv is not None:
+            for label, held in (("interstate, leave-one-out", cv.interstate), ("Fortna, by folds", cv.fortna)):
+                if held is None:
+                    continue
+                s = held.scores()
+                briers = "; ".join(
+                    f"Brier {h} {s[f'brier_{h}']:.3f} against {s[f'brier_{h}_base_rate']:.3f} for the base rate "
+                    f"(skill {s[f'brier_{h}_skill']:+.3f}" + (", worse than the base rate)" if s[f'brier_{h}_skill'] < 0
+                                                             else ")")
+                    for h in HORIZONS)
+                lines.append(f"held out ({label}): concordance {s['concordance']:.3f}; {briers}")
         lines.append(f"{self.evaluations} loss evaluations, {self.worlds} worlds, seed {self.seed}; "
                      f"optimiser: {self.message}")
         return "\n".join(lines)
@@ -440,16 +485,29 @@ class CalibrationReport:
 # ------------------------------------------------------------------------------ the command
 
 def refit_without(held: Case, cases: list[Case], trials: Trials, names: tuple[str, ...], start: dict[str, float],
-                  max_evals: int, horizon: int) -> tuple[float, dict[str, float], int]:
+                  max_evals: int, horizon: int, figures: bool = True) -> tuple[float, dict[str, float], int]:
     """Leave-one-out: refit ``names`` without the case ``held``, from ``start`` with a small simplex
     (``LOO_STEP``), and predict the held-out case's mean months within ``horizon``.
 
     Returns that prediction, the refitted constants and the refit's loss evaluations.
     """
-    rest = [c for c in cases if c.case_id != held.case_id]
-    obj = Objective(rest, trials.fortna, trials.worlds, trials.seed, names, trials=trials)
+    predicted, fitted, evaluations = refit_predict([held], cases, trials, names, start, max_evals, horizon, figures)
+    return predicted[held.case_id][0], fitted, evaluations
+
+
+def refit_predict(held: list[Case], cases: list[Case], trials: Trials, names: tuple[str, ...],
+                  start: dict[str, float], max_evals: int, horizon: int,
+                  figures: bool = True) -> tuple[dict[str, tuple[float, float]], dict[str, float], int]:
+    """Refit ``names`` without the cases ``held`` (a fold) and predict each of them.
+
+    Returns, per held-out case, its predicted mean months within ``horizon`` and its chance of
+    failing by its observed end; the refitted constants; and the refit's loss evaluations.
+    """
+    out = {c.case_id for c in held}
+    rest = [c for c in cases if c.case_id not in out]
+    obj = Objective(rest, trials.fortna, trials.worlds, trials.seed, names, trials=trials, figures=figures)
     fitted, _ = minimise(obj, start, max_evals, step=LOO_STEP)
-    return trials.mean_months(fitted, [held], horizon)[held.case_id], fitted, obj.evaluations
+    return trials.predictions(fitted, held, horizon), fitted, obj.evaluations
 
 
 def calibrate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = DEFAULT_FORTNA, *,
@@ -457,26 +515,38 @@ def calibrate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = 
               max_evals: int = DEFAULT_MAX_EVALS, loo: bool = True, loo_max_evals: int = LOO_MAX_EVALS,
               start: dict[str, float] | None = None, workers: int = 1,
               progress: Callable[[str], None] | None = None,
-              war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES) -> CalibrationReport:
+              war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES,
+              fortna_cases_fitted: bool = True,
+              posterior_steps: int = 0, posterior_walkers: int = POSTERIOR_WALKERS,
+              posterior_burn: int | None = None) -> CalibrationReport:
     """Fit ``names`` to the cases and Fortna's figures; optionally leave-one-out cross-validate.
 
     ``workers`` > 1 runs the model in that many processes: the runs of each trial point side by
     side, and the leave-one-out refits together. The results are the same for any ``workers``.
+    With ``fortna_cases_fitted`` (the default) Fortna's ceasefires enter the likelihood one by one,
+    mapped by ``fortna_cases``, and are cross-validated in folds; without it, Fortna's aggregate
+    figures enter as penalties, as before. ``posterior_steps`` > 0 also samples the posterior of the constants around the fit with
+    emcee (``simulator.history.posterior``): ``posterior_walkers`` walkers for that many steps,
+    dropping the first ``posterior_burn`` (default: half).
     """
     whole_number("worlds", worlds)
     whole_number("workers", workers)
     cases = read_cases(cases_path, war_outcomes)
     fortna = fortna_targets(fortna_path)
+    # Fortna's ceasefires one by one, or (without them) Fortna's aggregate figures as penalties
+    fortna_cases: list[Case] = list(read_fortna_cases(fortna_path)) if fortna_cases_fitted else []
+    figures = not fortna_cases
     old = {n: float(CONSTANTS[n].default) for n in names}
     begin = dict(old if start is None else start)
     say = progress or (lambda text: None)
-    with Trials(cases, fortna, worlds, seed, workers=workers) as trials:
-        obj = Objective(cases, fortna, worlds, seed, tuple(names), trials=trials)
-        start_components = obj.components(begin)
-        say(f"fitting {', '.join(names)} to {len(cases)} cases and Fortna's figures "
-            f"({worlds} worlds, at most {max_evals} evaluations)")
+    with Trials([*cases, *fortna_cases], fortna, worlds, seed, workers=workers) as trials:
+        obj = Objective([*cases, *fortna_cases], fortna, worlds, seed, tuple(names), trials=trials, figures=figures)
+        start_components = {**obj.components(begin), **_figures(trials, obj.constants(begin))}
+        what = (f"{len(cases)} interstate cases and Fortna's {len(fortna_cases)} ceasefires one by one"
+                if fortna_cases else f"{len(cases)} cases and Fortna's figures")
+        say(f"fitting {', '.join(names)} to {what} ({worlds} worlds, at most {max_evals} evaluations)")
         fitted, res = minimise(obj, begin, max_evals, progress=progress)
-        fit_components = obj.components(fitted)
+        fit_components = {**obj.components(fitted), **_figures(trials, obj.constants(fitted))}
         horizon = max(c.months for c in cases)
         scores = trials.mean_months(fitted, cases, horizon)
         observed = [c.observed_months for c in cases]
@@ -484,33 +554,25 @@ def calibrate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = 
         c_in = concordance(observed, [scores[c.case_id] for c in cases], failed)
 
         loo_c = loo_scores = loo_fits = None
+        crossval = None
         if loo:
-            say(f"leave-one-out: {len(cases)} refits of at most {loo_max_evals} evaluations each")
-            results: dict[str, tuple[float, dict[str, float], int]] = {}
-
-            def done(held: Case, result: tuple[float, dict[str, float], int]) -> None:
-                results[held.case_id] = result
-                say(f"  left out {held.case_id}: predicted mean {result[0]:.0f} months "
-                    f"({result[2]} evaluations)")
-
-            refit_args = (cases, trials, tuple(names), fitted, loo_max_evals, horizon)
-            if workers > 1:
-                # The refits run together in threads; their model runs go to the worker processes.
-                with ThreadPoolExecutor(max_workers=len(cases)) as threads:
-                    running = {threads.submit(refit_without, c, *refit_args): c for c in cases}
-                    try:
-                        for fut in as_completed(running):
-                            done(running[fut], fut.result())
-                    except BaseException:
-                        trials.close()  # the refits still running stop at their next model run
-                        raise
-            else:
-                for c in cases:
-                    done(c, refit_without(c, *refit_args))
-            loo_scores = {c.case_id: results[c.case_id][0] for c in cases}
-            loo_fits = {c.case_id: results[c.case_id][1] for c in cases}
+            crossval = cross_validate(cases, fortna_cases, trials, refit_predict, names=tuple(names), start=fitted,
+                                      max_evals=loo_max_evals, figures=figures, workers=workers, say=say)
+            held = crossval.interstate
+            loo_scores = {c.case_id: held.predicted[c.case_id][0] for c in cases}
+            loo_fits = dict(held.fits)
             loo_c = concordance(observed, [loo_scores[c.case_id] for c in cases], failed)
+
+        posterior = None
+        if posterior_steps > 0:
+            burn = posterior_steps // 2 if posterior_burn is None else posterior_burn
+            say(f"posterior: emcee, {posterior_walkers} walkers x {posterior_steps} steps ({burn} dropped)")
+            posterior = sample_posterior(lambda x: -obj(x), obj.x(fitted), obj.values,
+                                         walkers=posterior_walkers, steps=posterior_steps, burn=burn, seed=seed,
+                                         threads=max(1, posterior_walkers // 2) if workers > 1 else 1,
+                                         progress=progress)
 
     return CalibrationReport(tuple(names), old, fitted, start_components, fit_components, c_in, loo_c, loo_scores,
                              loo_fits, obj.evaluations, bool(res.success), str(res.message), worlds, seed,
-                             str(cases_path), len(cases), None if war_outcomes is None else str(war_outcomes))
+                             str(cases_path), len(cases), None if war_outcomes is None else str(war_outcomes),
+                             posterior, crossval, len(fortna_cases))

@@ -19,6 +19,7 @@ and the first-year share of failures.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,16 +107,20 @@ class CasePredictions:
 
 
 def predict_cases(cases: list[Case], *, worlds: int, seed: int, constants: dict[str, float] | None = None,
-                  horizon: int | None = None) -> CasePredictions:
-    """Survival curves of each case (identical codings are simulated once), to ``horizon`` or the longest span."""
+                  horizon: int | None = None, scenario_of: Callable[..., Scenario] = case_scenario) -> CasePredictions:
+    """Survival curves of each case (identical codings are simulated once), to ``horizon`` or the longest span.
+
+    ``scenario_of`` builds a case's scenario (``case_scenario``'s arguments); it must depend on
+    the case only through its levers (``lever_key``), as ``case_scenario`` does.
+    """
     h = horizon or max(c.months for c in cases)
     curves: dict[str, np.ndarray] = {}
     done: dict[tuple[Any, ...], np.ndarray] = {}
     for c in cases:
         key = lever_key(c)
         if key not in done:
-            done[key] = expected_survival(case_scenario(c, horizon_months=h, worlds=worlds, seed=seed,
-                                                        constants=constants), h, worlds, seed)
+            done[key] = expected_survival(scenario_of(c, horizon_months=h, worlds=worlds, seed=seed,
+                                                      constants=constants), h, worlds, seed)
         curves[c.case_id] = done[key]
     return CasePredictions(cases, curves)
 

@@ -17,3 +17,4 @@ DEFAULT_WORLDS = 2000  # worlds per case for validation
 CALIBRATION_WORLDS = 500  # worlds per case and trial for calibration
 DEFAULT_MAX_EVALS = 300  # loss evaluations of the fit
 LOO_MAX_EVALS = 80  # loss evaluations of each leave-one-out refit
+POSTERIOR_WALKERS = 12  # emcee walkers: at least twice the number of calibrated constants

@@ -5,8 +5,12 @@ case into a scenario through the documented lever mapping (``mapping.py``), pred
 case's survival and scores the predictions (``scores.py``): Harrell's concordance, the Brier
 score and a calibration table on the cases; and, for the generic no-guarantee case, survival
 at 1 and 5 years, the first-year share of failures and the hazard ratios of peacekeeping, of
-a decisive victory and of monitors, beside Fortna's civil-war figures. ``ValidationReport``
-holds the result and writes it (docs/validation.md).
+a decisive victory and of monitors, beside Fortna's civil-war figures. It also predicts, one by
+one, the cases of a file in Fortna's format (``fortna_cases.py``) and scores them beside
+statistical baselines (``baselines.py``: the base rate and Cox models). Fortna's figures and the
+baselines always come from the shipped Fortna file, the training data; the file given only
+chooses the cases to predict. ``ValidationReport`` holds the result and writes it
+(docs/validation.md).
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ import pandas as pd
 from simulator.data import shown_path
 from simulator.errors import whole_number
 from simulator.files import atomic_directory
+from simulator.history.baselines import (COX_BASELINES, COX_LABELS, brier_skill, fortna_scores, safe_concordance,
+                                         skill_flag, troops_outcome_points)
 from simulator.history.cases import read_cases
-from simulator.history.fortna import FortnaTargets, fortna_targets
+from simulator.history.fortna import FORTNA_CENSOR_DATE, FortnaTargets, fortna_targets
+from simulator.history.fortna_cases import NOT_MODELLED, codings, predict_fortna_cases, read_fortna_cases
 from simulator.history.mapping import PEACEKEEPING_TROOPS, generic_scenarios
 from simulator.history.scores import (brier, calibration_table, concordance, cox_hazard_ratio, expected_survival,
                                       first_year_share, predict_cases, sampled_durations, weighted_cox_hazard_ratio)
@@ -50,13 +57,17 @@ class ValidationReport:
     calibration: pd.DataFrame
     generic_survival: np.ndarray = field(repr=False)
     peacekeeping_survival: np.ndarray = field(repr=False)
+    fortna_cases: pd.DataFrame | None = None  # the per-case table of the Fortna-format file, if one was scored
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
-        """Write validation.csv, validation.json, calibration_table.csv and validation.png atomically."""
+        """Write validation.csv, validation.json, calibration_table.csv, validation.png and (when a
+        Fortna-format file was scored) fortna_cases.csv, atomically."""
         from simulator.report.validation_figure import plot_validation
 
         with atomic_directory(directory, force=force) as tmp:
             self.cases.to_csv(tmp / "validation.csv", index=False)
+            if self.fortna_cases is not None:
+                self.fortna_cases.to_csv(tmp / "fortna_cases.csv", index=False)
             self.calibration.to_csv(tmp / "calibration_table.csv", index=False)
             (tmp / "validation.json").write_text(json.dumps(_jsonable(self.metrics), indent=2) + "\n")
             plot_validation(self.cases, self.calibration, self.metrics, tmp / "validation.png")
@@ -68,7 +79,11 @@ class ValidationReport:
         rows = [
             ("concordance (historical cases)", f"{m['concordance']:.3f}", f">= {TARGETS['concordance_min']:.2f}"),
             ("Brier score (failed by observed end)", f"{m['brier']:.3f}",
-             f"{m['brier_reference']:.3f} (always predict the base rate)"),
+             f"{m['brier_reference']:.3f} (always predict the base rate, {m['base_rate']:.2f})"),
+            ("Brier skill (1 - Brier / base rate's)", f"{m['brier_skill']:+.3f}",
+             "> 0" + (f"; {skill_flag(m['brier_skill'])}" if skill_flag(m["brier_skill"]) else "")),
+            ("concordance, points ranking (baseline)", f"{m['ranking_concordance']:.3f}",
+             "1 point for a decided war or none, 1 for foreign troops"),
             ("peacekeeping hazard ratio", f"{m['peacekeeping_hazard_ratio']:.2f} "
              f"({m['peacekeeping_hazard_ratio_lower']:.2f}-{m['peacekeeping_hazard_ratio_upper']:.2f})",
              f"{t['hazard_ratio']:.2f} ({t['hazard_ratio_lower']:.2f}-{t['hazard_ratio_upper']:.2f}); "
@@ -101,7 +116,54 @@ class ValidationReport:
                 + ", ".join(uncoded))
         return ("\n".join(lines) + "\n\n" + table[cols].to_string(index=False, float_format=lambda x: f"{x:.2f}")
                 + "\n\nCalibration (cases by predicted chance of failure by their observed end):\n"
-                + self.calibration.to_string(index=False, float_format=lambda x: f"{x:.2f}") + note)
+                + self.calibration.to_string(index=False, float_format=lambda x: f"{x:.2f}") + note
+                + ("" if self.fortna_cases is None else "\n\n" + fortna_text(m)))
+
+
+def _num(x: Any, fmt: str) -> str:
+    return "-" if x is None or not np.isfinite(x) else format(x, fmt)
+
+
+BRIER_COLUMNS = {"": "end", "_1y": "1 year", "_5y": "5 years"}  # key suffix -> when failure is scored
+
+
+def fortna_text(m: dict[str, Any]) -> str:
+    """The per-case Fortna scores beside the baselines, negative skill flagged in words."""
+    rows = [("model", "fortna")]
+    for name in COX_BASELINES:
+        if m[f"fortna_model_on_{name}_cases"] != m["fortna_cases"]:
+            rows.append((f"model, on the {m[f'fortna_model_on_{name}_cases']} cases below", f"fortna_model_on_{name}"))
+        rows.append((COX_LABELS[name], f"fortna_cox_{name}"))
+    w = max(len(label) for label, _ in rows)
+    head = "".join(f"  {'Brier, ' + when + ' (skill)':<22}" for when in BRIER_COLUMNS.values())
+    lines = [f"{'predictor':<{w}}  cases  concordance{head}", "-" * (w + 20 + 24 * len(BRIER_COLUMNS))]
+    for label, k in rows:
+        cells, worse = [], []
+        for suffix, when in BRIER_COLUMNS.items():
+            skill = m[f"{k}_brier{suffix}_skill"]
+            cells.append(f"  {_num(m[f'{k}_brier{suffix}'], '.3f') + ' (' + _num(skill, '+.2f') + ')':<22}")
+            if skill_flag(skill):
+                worse.append(when)
+        flag = f"  {skill_flag(-1.0)} ({', '.join(worse)})" if worse else ""
+        lines.append(f"{label:<{w}}  {m[f'{k}_cases']:>5}  {_num(m[f'{k}_concordance'], '.3f'):>11}"
+                     + "".join(cells) + flag)
+    base = "".join(f"  {_num(m[f'fortna_brier{suffix}_base_rate'], '.3f') + ' (+0.00)':<22}"
+                   for suffix in BRIER_COLUMNS)
+    lines.append(f"{'base rate':<{w}}  {m['fortna_cases']:>5}  {'0.500':>11}{base}".rstrip())
+    cox = "; ".join(f"{COX_LABELS[n]} on {m[f'fortna_cox_{n}_training_cases']} cases, in-sample concordance "
+                    f"{m[f'fortna_cox_{n}_in_sample_concordance']:.3f}" for n in COX_BASELINES)
+    return (f"Per-case prediction of {m['fortna_cases']} ceasefires from {m['fortna_cases_file']} (Fortna's format, "
+            f"censored {m['fortna_censor_date']}; {m['fortna_codings']} codings simulated)\n"
+            f"Base rates from the shipped Fortna file (training): {m['fortna_base_rate']:.3f} failed "
+            f"({m['fortna_base_rate_source'].split(': ')[-1]}); {m['fortna_base_rate_1y']:.3f} within 1 year; "
+            f"{m['fortna_base_rate_5y']:.3f} within 5 years.\n"
+            f"Baselines fitted on the shipped file ({cox}); scored on the shipped cases they are in sample.\n"
+            "Not modelled (the model has no mechanism for them): "
+            + ", ".join(f"{k} ({NOT_MODELLED[k]})" for k in m["fortna_not_modelled"]) + ".\n"
+            "Brier at the end scores the predicted failure by each case's observed end; it penalises even a "
+            "correct\nmodel, because a case that failed is scored at its own failure time. The 1- and 5-year "
+            "scores are proper.\n\n"
+            + "\n".join(lines))
 
 
 def _jsonable(x: Any) -> Any:
@@ -155,26 +217,52 @@ def generic_metrics(fortna: FortnaTargets, *, worlds: int, seed: int, constants:
     return out, curves
 
 
-def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = DEFAULT_FORTNA, *,
+def fortna_case_metrics(path: str | Path, *, worlds: int, seed: int,
+                        constants: dict[str, float] | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Predict every case of a file in Fortna's format and score it beside the baselines (``fortna_scores``)."""
+    cases = read_fortna_cases(path)
+    table = predict_fortna_cases(cases, worlds=worlds, seed=seed, constants=constants)
+    out, table = fortna_scores(table, DEFAULT_FORTNA)
+    out.update({"fortna_cases_file": shown_path(path), "fortna_censor_date": FORTNA_CENSOR_DATE.isoformat(),
+                "fortna_codings": codings(cases), "fortna_not_modelled": list(NOT_MODELLED),
+                "fortna_concordance_score": "predicted mean months held within the longest observed span"})
+    return out, table
+
+
+def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path | None = DEFAULT_FORTNA, *,
              worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED,
              constants: dict[str, float] | None = None,
              war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES) -> ValidationReport:
-    """Replay the historical cases and the generic comparisons; score them against the data."""
+    """Replay the historical cases and the generic comparisons; score them against the data.
+
+    ``fortna_path`` is a file in Fortna's format whose cases are predicted one by one and scored
+    (None: none). Fortna's aggregate figures and the baselines always come from the shipped file.
+    """
     whole_number("worlds", worlds)
     cases = read_cases(cases_path, war_outcomes)
-    fortna = fortna_targets(fortna_path)
+    fortna = fortna_targets(DEFAULT_FORTNA)
+    per_case, fortna_table = (fortna_case_metrics(fortna_path, worlds=worlds, seed=seed, constants=constants)
+                              if fortna_path is not None else ({}, None))
     preds = predict_cases(cases, worlds=worlds, seed=seed, constants=constants)
     frame = preds.frame()
     horizon = max(c.months for c in cases)
     base_rate = float(frame["failed"].mean())
     generic, curves = generic_metrics(fortna, worlds=worlds, seed=seed, constants=constants)
     used = {name: float((constants or {}).get(name, d.default)) for name, d in CONSTANTS.items()}
+    score, reference = (brier(frame["predicted_failure_by_end"], frame["failed"]),
+                        brier(np.full(len(frame), base_rate), frame["failed"]))
     metrics: dict[str, Any] = {
         "concordance": concordance(frame["observed_months"], frame["predicted_mean_months"], frame["failed"]),
         "concordance_score": f"predicted mean months held within {horizon} months (the longest observed span)",
-        "brier": brier(frame["predicted_failure_by_end"], frame["failed"]),
-        "brier_reference": brier(np.full(len(frame), base_rate), frame["failed"]),
+        "brier": score,
+        "brier_reference": reference,
+        "base_rate": base_rate,
+        "base_rate_source": f"share failed among these {len(cases)} cases (in sample)",
+        "brier_skill": brier_skill(score, reference),
+        "ranking_concordance": safe_concordance(frame["observed_months"], troops_outcome_points(cases),
+                                                frame["failed"]),
         **generic,
+        **per_case,
         "horizon_months": horizon,
         "cases": len(cases),
         "worlds": worlds,
@@ -182,7 +270,7 @@ def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = D
         "peacekeeping_troops": PEACEKEEPING_TROOPS,
         "constants": used,
         "cases_file": shown_path(cases_path),
-        "fortna_file": shown_path(fortna_path),
+        "fortna_file": shown_path(DEFAULT_FORTNA),  # Fortna's figures and the baselines: always the shipped file
         "war_outcomes_file": None if war_outcomes is None else shown_path(war_outcomes),
         "cases_without_war_outcome": [c.case_id for c in cases if c.war_outcome is None],
         "empirical": {**fortna.as_dict(), "concordance_min": TARGETS["concordance_min"],
@@ -190,4 +278,4 @@ def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path = D
                       "survival_1y_tolerance": TARGETS["survival_1y_tolerance"]},
     }
     calib = calibration_table(frame["predicted_failure_by_end"], frame["failed"])
-    return ValidationReport(frame, metrics, calib, curves["none"], curves["peacekeepers"])
+    return ValidationReport(frame, metrics, calib, curves["none"], curves["peacekeepers"], fortna_table)

@@ -119,9 +119,13 @@ class CeasefireModel(mesa.Model):
         self.troop_moves = 0
 
         constant_specs = {**sc.constant_specs(), **self.overrides.constants}
-        self.constants = model_constants({
-            name: draw(spec, self.streams, f"draw:constants.{name}", CONSTANTS[name].kind)
-            for name, spec in constant_specs.items()})
+        # Every value drawn per world (a distribution, not a plain value), by "actor.parameter" or
+        # "constants.NAME": the world's inputs, kept beside its outcomes (``outcomes()``).
+        self.inputs: dict[str, np.ndarray] = {}
+        constants = {name: draw(spec, self.streams, f"draw:constants.{name}", CONSTANTS[name].kind)
+                     for name, spec in constant_specs.items()}
+        self.inputs.update({f"constants.{name}": v for name, v in constants.items() if np.ndim(v)})
+        self.constants = model_constants(constants)
         self.tension += self.constants.tension_initial
         params = self._draw_parameters()
 
@@ -176,7 +180,9 @@ class CeasefireModel(mesa.Model):
         for param in self.spec.parameters(self.option):
             spec = self.overrides.parameters.get((param.actor, param.name), param.spec)
             kind = REGISTRY[self.spec.actors[param.actor].role][param.name].kind
-            values[param.actor][param.name] = draw(spec, self.streams, f"draw:{param.actor}.{param.name}", kind)
+            value = values[param.actor][param.name] = draw(spec, self.streams, f"draw:{param.actor}.{param.name}", kind)
+            if np.ndim(value):
+                self.inputs[f"{param.actor}.{param.name}"] = value
         return {name: role_parameters(self.spec.actors[name].role, drawn) for name, drawn in values.items()}
 
     def _reporters(self) -> dict[str, Any]:
@@ -367,8 +373,23 @@ class CeasefireModel(mesa.Model):
         """Month-by-month state of the recorded worlds (``record_worlds``)."""
         return pd.DataFrame(self._trace)
 
+    def world_inputs(self) -> dict[str, np.ndarray]:
+        """What each world drew: every parameter and constant drawn per world (``actor.parameter``,
+        ``constants.NAME``), and the hidden facts fixed at the start (``<force>.insists_on_backstop``,
+        ``<alliance>.vetoed``) where they can differ between worlds. Plain values are left out: they
+        are the same in every world."""
+        out = dict(self.inputs)
+        for f in self.forces:
+            if np.ndim(f.p.needs_backstop) or 0.0 < float(f.p.needs_backstop) < 1.0:
+                out[f"{f.name}.insists_on_backstop"] = f.insists_on_backstop
+        for a in self.alliances:
+            if np.ndim(a.p.veto_members) or float(a.p.veto_members) > 0:
+                out[f"{a.name}.vetoed"] = a.vetoed
+        return out
+
     def outcomes(self) -> pd.DataFrame:
-        """One row per world: agreement, collapse, who broke it, probes, clashes, costs, beliefs.
+        """One row per world: agreement, collapse, who broke it, probes, clashes, costs, beliefs,
+        and what the world drew (``world_inputs``: one column per uncertain input).
 
         Outcomes declared with a ``record`` (``simulator.scenario.outcomes``) add a column each.
         """
@@ -413,6 +434,8 @@ class CeasefireModel(mesa.Model):
         frame.loc[frame["accession_month"] < 0, "accession_month"] = pd.NA
         for g in self.guarantors:
             frame[f"credibility_{g.name}"] = self.challenger.believed_resolve(g)
+        for name, values in self.world_inputs().items():
+            frame[name] = values
         from simulator.scenario.outcomes import all_outcomes
 
         for outcome in all_outcomes():  # an outcome the table above does not hold records its own column
