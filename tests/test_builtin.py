@@ -59,7 +59,7 @@ def test_a_checkout_path_and_the_builtin_name_load_the_same_file() -> None:
 def test_a_builtin_scenario_loads_by_name_from_any_folder(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     sc = simulator.load_scenario("ukraine_2025")
-    assert sc.name == "ukraine_2025" and sc.baseline == "ceasefire_only" and len(sc.options) == 6
+    assert sc.name == "ukraine_2025" and sc.baseline == "ceasefire_only" and len(sc.options) == 8
     assert hashlib.sha256(data.scenario_path("ukraine_2025").read_bytes()).hexdigest() == sc.sha256
 
 
@@ -93,14 +93,14 @@ def test_geosim_scenarios_lists_each_with_its_options(capsys) -> None:
     assert len(out) == 3 * len(data.scenario_names())
     at = out.index("ukraine_2025  Russia and Ukraine agree a ceasefire.")
     assert out[at + 1] == ("  options: ceasefire_only (baseline), nato_membership, peacekeepers, "
-                           "peacekeepers_no_backstop, aid_only, minerals_deal")
+                           "peacekeepers_no_backstop, aid_only, minerals_deal, article5_guarantee, bridge_force")
     assert out[at + 2] == f"  file:    {data.scenario_path('ukraine_2025')}"
 
 
 def test_check_sources_and_run_take_a_builtin_name(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     assert cli.main(["check", "ukraine_2025"]) == 0
-    assert "ok - scenario 'ukraine_2025', 5 actors, 6 options" in capsys.readouterr().out
+    assert "ok - scenario 'ukraine_2025', 5 actors, 8 options" in capsys.readouterr().out
     assert cli.main(["sources", "ukraine_2025", "--format", "csv"]) == 0
     assert "united_kingdom,troops_offered" in capsys.readouterr().out
     assert cli.main(["run", "ukraine_2025", "--worlds", "300", "--option", "peacekeepers",

@@ -170,7 +170,7 @@ def _file_size_limit(limit: int):
 
 @pytest.mark.parametrize("limit, more, where, kept", [
     (3_000, [], ".npz", "0 of 4"),  # the first checkpoint
-    (150_000, ["--save-worlds"], "worlds.parquet", "4 of 4"),  # assembling the per-world file
+    (1_200_000, ["--save-worlds"], "worlds.parquet", "4 of 4"),  # assembling the per-world file (chunks ~0.8 MB, whole 2.3 MB)
     (20_000, ["--plots"], "/out/", "4 of 4"),  # the results folder (its figures)
 ])
 def test_a_refused_write_is_one_line_and_keeps_old_results_and_checkpoints(

@@ -34,6 +34,8 @@ def _split_options(values: list[str] | str | None) -> list[str] | None:
 
 # ``--horizon``: months, within the limit scenario files have
 _horizon = whole_number(1, MAX_HORIZON_MONTHS, unit="months")
+# ``--posterior``: draws of the constants (a draws file holds a few hundred to a few thousand)
+_draws = whole_number(1, 10_000, unit="draws")
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -49,7 +51,7 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from simulator.api import RunInterrupted, checkpoint_dir_for, run_and_save
+    from simulator.api import PosteriorResults, RunInterrupted, checkpoint_dir_for, run_and_save
     from simulator.report.tables import summary_table
     from simulator.scenario.load import load_scenario
 
@@ -62,7 +64,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         results = run_and_save(sc, out, _split_options(args.option), worlds=args.worlds, seed=args.seed,
                                horizon_months=args.horizon, engine=engine, resume=args.resume, force=args.force,
-                               save_worlds=args.save_worlds, plots=not args.no_plots, progress=not args.quiet)
+                               save_worlds=args.save_worlds, plots=not args.no_plots, progress=not args.quiet,
+                               posterior=args.posterior, posterior_file=args.posterior_file,
+                               posterior_worlds=args.posterior_worlds)
     except RunInterrupted as stop:
         what = "interrupted" if stop.signal == signal.SIGINT else f"stopped by {stop.signal.name}"
         print(f"geosim: {what}; no results were written ({stop.done} of {stop.total} chunks checkpointed "
@@ -80,8 +84,25 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"months, seed {m['seed']} ({m['wall_seconds']:.1f} s, {where[how['engine']]}{resumed})")
     print(summary_table(results))
     extra = ", worlds.parquet" if args.save_worlds else ""
+    if isinstance(results, PosteriorResults):
+        _print_posterior(results)
+        extra += ", posterior.csv"
     print(f"\nTables: {out}/summary.csv, survival.csv, differences.csv{extra}; figures: {out}/*.png")
     return 0
+
+
+def _print_posterior(results: Any) -> None:
+    """The short table of ``--posterior``, with notes on constants the draws leave alone."""
+    from simulator.report.posterior import posterior_table
+
+    post = results.manifest["posterior"]
+    if post["constants_set_by_scenario"]:
+        print(f"geosim: note: the scenario sets {', '.join(post['constants_set_by_scenario'])} itself; its values "
+              "are used in every draw, so the draws do not vary them", file=sys.stderr)
+    if post["calibrated_not_drawn"]:
+        print(f"geosim: note: '{post['draws_file']}' has no draws of {', '.join(post['calibrated_not_drawn'])}; "
+              "they keep their calibrated values", file=sys.stderr)
+    print(f"\n{posterior_table(results)}")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -136,6 +157,14 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--save-worlds", action="store_true", help="also write per-world outcomes (worlds.parquet)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("uncertainty of the constants (posterior.csv, posterior.png)")
+    g.add_argument("--posterior", type=_draws, metavar="K",
+                   help="also run every option for K posterior draws of the calibrated constants, on the same "
+                        "worlds, and report the spread across draws next to the Monte Carlo interval")
+    g.add_argument("--posterior-file", metavar="FILE",
+                   help="the CSV file of draws (default: the one 'geosim calibrate' made, shipped with geosim)")
+    g.add_argument("--posterior-worlds", type=positive, metavar="N",
+                   help="worlds per draw, at most --worlds (default: --worlds / K, at least 4,096)")
     g = p.add_argument_group("scale (results are identical, bit for bit, whatever these settings)")
     g.add_argument("--workers", type=positive, metavar="K",
                    help="run chunks in K local worker processes (default: 1, in this process)")

@@ -2,8 +2,10 @@
 
 ``save_results`` writes ``summary.csv``, ``survival.csv``, ``differences.csv`` (every option
 minus the baseline), ``pairs.csv`` (every option minus every other), optionally
-``worlds.parquet`` and the figures, and last ``manifest.json`` listing them all with the
-SHA-256 of each. The folder appears complete or not at all (``simulator.files.atomic_directory``).
+``worlds.parquet`` and the figures, ``posterior.csv`` and ``posterior.png`` after a run with
+posterior draws of the constants (``simulator.report.posterior``), and last ``manifest.json``
+listing them all with the SHA-256 of each. The folder appears complete or not at all
+(``simulator.files.atomic_directory``).
 
 ``load_results`` reads such a folder back into ``Results`` and trusts nothing in it: every
 file it reads must be a regular file of bounded size (a named pipe in place of a table must
@@ -26,6 +28,7 @@ import pandas as pd
 import pyarrow
 
 from simulator.analysis.differences import DIFFERENCE_COLUMNS
+from simulator.analysis.posterior import PosteriorResults
 from simulator.analysis.results import Results, summary_columns
 from simulator.analysis.survival import SURVIVAL_COLUMNS
 from simulator.errors import UsageError, printable
@@ -86,6 +89,10 @@ def save_results(results: Results, directory: str | Path, force: bool = False, s
             from simulator.report.figures import save_figures  # matplotlib loads only when figures are drawn
 
             save_figures(results, tmp)
+        if isinstance(results, PosteriorResults):  # run with posterior draws: posterior.csv (and .png)
+            from simulator.report.posterior import save_posterior
+
+            save_posterior(results, tmp, plots=plots)
         hashes = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
         manifest = dict(results.manifest, files=[*hashes, MANIFEST], sha256=hashes)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
