@@ -235,6 +235,7 @@ def manifest_for(plan: Plan, started: datetime, wall_seconds: float, **extra: An
         "options": list(plan.options),
         "baseline": sc.baseline,
         "block_worlds": BLOCK,
+        **({"set": list(sc.settings)} if sc.settings else {}),  # --set: on top of every option
         "versions": _versions(),
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -38,7 +38,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for opt in sc.options.values():
             mark = " (baseline)" if opt.name == sc.baseline else ""
             levers = ", ".join(f"{a}.{p}" for a, p in opt.changes) or "no changes"
-            print(f"  option {opt.name:<26}{mark} {levers}")
+            based = f" (based on {opt.based_on})" if opt.based_on else ""
+            print(f"  option {opt.name:<26}{mark} {levers}{based}")
     return 0
 
 

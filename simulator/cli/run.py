@@ -1,4 +1,4 @@
-"""Ensemble commands: ``geosim run``, ``geosim compare`` and ``geosim plot``."""
+"""Ensemble commands: ``geosim run``, ``geosim sweep``, ``geosim compare`` and ``geosim plot``."""
 
 from __future__ import annotations
 
@@ -54,9 +54,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.api import PosteriorResults, RunInterrupted, checkpoint_dir_for, run_and_save
     from simulator.report.tables import summary_table
     from simulator.scenario.load import load_scenario
+    from simulator.scenario.settings import parse_settings, with_settings
 
     engine = _engine(args)
-    sc = load_scenario(args.file)
+    sc = with_settings(load_scenario(args.file), parse_settings(args.set))
     out = Path(args.out) if args.out else Path("results") / sc.name
     checkpoints = checkpoint_dir_for(out)
     if args.resume and not checkpoints.is_dir():
@@ -82,6 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     resumed = f", {how['chunks_resumed']} of {how['chunks']} chunks resumed" if how["chunks_resumed"] else ""
     print(f"{sc.name}: {m['worlds']:,} worlds x {len(m['options'])} options, horizon {m['horizon_months']} "
           f"months, seed {m['seed']} ({m['wall_seconds']:.1f} s, {where[how['engine']]}{resumed})")
+    if sc.settings:
+        print(f"set on top of every option: {'; '.join(sc.settings)}")
     print(summary_table(results))
     extra = ", worlds.parquet" if args.save_worlds else ""
     if isinstance(results, PosteriorResults):
@@ -103,6 +106,30 @@ def _print_posterior(results: Any) -> None:
         print(f"geosim: note: '{post['draws_file']}' has no draws of {', '.join(post['calibrated_not_drawn'])}; "
               "they keep their calibrated values", file=sys.stderr)
     print(f"\n{posterior_table(results)}")
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Every combination of the --set values on top of one option, on shared worlds: a table and a figure."""
+    from simulator.files import check_output_folder
+    from simulator.report.design import DESIGN_FILE, FIGURE_FILE, design_text, save_design
+    from simulator.scenario.load import load_scenario
+    from simulator.scenario.settings import parse_settings
+    from simulator.sweep import factorial
+
+    settings = parse_settings(args.set)
+    sc = load_scenario(args.file)
+    out = Path(args.out) if args.out else Path("results") / f"{sc.name}_sweep_{args.option}"
+    check_output_folder(out, force=args.force)  # before anything runs
+    table, results = factorial(sc, args.option, settings, worlds=args.worlds, seed=args.seed,
+                               horizon_months=args.horizon, progress=not args.quiet, engine=_engine(args))
+    m = results.manifest
+    print(f"{sc.name}: option '{args.option}', {m['design']['combinations']} combinations on {m['worlds']:,} "
+          f"shared worlds, horizon {m['horizon_months']} months, seed {m['seed']} ({m['wall_seconds']:.1f} s)")
+    print(design_text(table))
+    save_design(table, results, out, force=args.force, plots=not args.no_plots)
+    figure = "" if args.no_plots else f"; figure: {out}/{FIGURE_FILE}"
+    print(f"\nTable: {out}/{DESIGN_FILE} (every measure, differences from the option as it is){figure}")
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -157,6 +184,9 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--save-worlds", action="store_true", help="also write per-world outcomes (worlds.parquet)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--set", action="append", metavar="ACTOR.PARAM=VALUE",
+                   help="set a parameter on top of every option (repeatable), written as in a scenario file: "
+                        "20000, true, or '{dist: uniform, low: 1, high: 2}'; constants.NAME=VALUE sets a constant")
     g = p.add_argument_group("uncertainty of the constants (posterior.csv, posterior.png)")
     g.add_argument("--posterior", type=_draws, metavar="K",
                    help="also run every option for K posterior draws of the calibrated constants, on the same "
@@ -178,6 +208,25 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     g.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from the chunks it checkpointed (.OUT.chunks next to --out)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="run every combination of several levers' values on top of an option")
+    p.add_argument("file", metavar="SCENARIO",
+                   help="a scenario file, or the name of a built-in scenario (see 'geosim scenarios')")
+    p.add_argument("--option", required=True, metavar="NAME", help="the option the levers are set on")
+    p.add_argument("--set", action="append", required=True, metavar="ACTOR.PARAM=V1,V2,...",
+                   help="a lever and its values, separated by commas, each written as in a scenario file "
+                        "(20000, true, '{dist: uniform, low: 1, high: 2}'); repeat for more levers: every "
+                        "combination runs, on the same worlds")
+    p.add_argument("--worlds", type=positive, help="number of worlds (default: the scenario's)")
+    p.add_argument("--seed", type=non_negative, help="seed (default: the scenario's)")
+    p.add_argument("--horizon", type=_horizon, metavar="MONTHS", help="months to simulate (default: the scenario's)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: results/SCENARIO_sweep_OPTION)")
+    p.add_argument("--force", action="store_true", help="replace an existing output directory")
+    p.add_argument("--no-plots", action="store_true", help="skip the figure")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=positive, metavar="K",
+                   help="run chunks in K local worker processes (default: 1, in this process)")
+    p.set_defaults(func=cmd_sweep, dask=False, scheduler=None, blocks_per_chunk=8)
 
     p = sub.add_parser("compare", help="put options from one or several scenario files side by side")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -1,7 +1,8 @@
 """Scenario files: schema, validation with file positions, provenance, option overlays.
 
 A scenario is the base world (actors with roles and uncertain parameters) plus named
-options, each an overlay of lever settings. ``load_scenario`` returns a validated,
+options, each an overlay of lever settings (which may build on another option's:
+``based_on:``, resolved in ``simulator.scenario.options``). ``load_scenario`` returns a validated,
 immutable ``Scenario``; every mistake becomes a ``ScenarioError`` that names the file,
 the line and column, and the fix.
 """
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from simulator.scenario.distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
 from simulator.data import SCENARIO_SUFFIX, facts_path, scenario_names, scenario_path
 from simulator.errors import ScenarioError, UsageError, did_you_mean, printable
+from simulator.scenario.options import resolve_bases
 from simulator.scenario.params import CONSTANTS, REGISTRY, ROLES, ParamDef, Role
 from simulator.scenario.yamlio import MAX_BYTES, Located, load_yaml
 
@@ -54,6 +56,7 @@ class _TopLevel(BaseModel):
 class _OptionShape(BaseModel):
     model_config = ConfigDict(extra="forbid")
     description: str = ""
+    based_on: str | None = None
     actors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
@@ -83,9 +86,12 @@ class Actor:
 
 @dataclass(frozen=True)
 class Option:
+    """An option: every setting it makes (``changes``, those of its bases included) and its base, if any."""
+
     name: str
     description: str
     changes: dict[tuple[str, str], Spec]
+    based_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,12 @@ class Scenario:
     baseline: str
     options: dict[str, Option]
     facts: dict[str, dict[str, Any]] = field(repr=False)
+    # SHA-256 of the file; with settings, of the file's hash and the settings (so checkpoints of
+    # a run with other settings are never reused)
     sha256: str = ""
+    # Values set on top of every option (``geosim run --set``; ``simulator.scenario.settings``),
+    # as "actor.parameter=value"
+    settings: tuple[str, ...] = ()
 
     def actors_with_role(self, role: Role) -> list[Actor]:
         return [a for a in self.actors.values() if a.role == role]
@@ -488,7 +499,8 @@ def load_scenario(path: str | Path) -> Scenario:
             raise loc.error(cpath, f"unknown constant '{cname}'", _suggest(str(cname), list(CONSTANTS)), key=True)
         constants[cname] = parse_spec(loc, cpath, raw, CONSTANTS[cname], facts, f"constants.{cname}")
 
-    options: dict[str, Option] = {}
+    own: dict[str, dict[tuple[str, str], Spec]] = {}
+    shapes: dict[str, _OptionShape] = {}
     for oname, body in top.options.items():
         opath = ("options", oname)
         if not _NAME.fullmatch(str(oname)):  # options are named on the command line, in lists with ',' and in files
@@ -508,7 +520,9 @@ def load_scenario(path: str | Path) -> Scenario:
                                 _suggest(str(aname), list(actors)), key=True)
             changes.update(_parse_actor_params(loc, opath + ("actors", aname), params, actors[aname].role,
                                                facts, aname, allow_meta=False))
-        options[oname] = Option(oname, shape.description, changes)
+        own[oname], shapes[oname] = changes, shape
+    resolved = resolve_bases(loc, {name: shape.based_on for name, shape in shapes.items()}, own)
+    options = {name: Option(name, shape.description, resolved[name], shape.based_on) for name, shape in shapes.items()}
     if top.baseline not in options:
         raise loc.error(("baseline",), f"baseline '{top.baseline}' is not one of the options",
                         _suggest(top.baseline, list(options)))

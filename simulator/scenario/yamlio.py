@@ -310,8 +310,12 @@ def _scalar(loc: Located, loader: Any, node: yaml.Node) -> Any:
 
 def load_yaml(path: str | Path) -> Located:
     """Load one YAML document from ``path`` with positions; ScenarioError on any problem."""
-    name = str(path)
     text, digest = read_file(path)
+    return parse_yaml(str(path), text, digest)
+
+
+def parse_yaml(name: str, text: str, sha256: str = "") -> Located:
+    """Parse ``text`` as ``load_yaml`` parses a file's (same limits and rules); errors name ``name``."""
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
@@ -326,6 +330,6 @@ def load_yaml(path: str | Path) -> Located:
         loader.dispose()
     if node is None:
         raise ScenarioError(name, 1, 1, "file is empty", "write a scenario (see docs/scenarios.md)")
-    loc = Located(file=name, data=None, sha256=digest)
+    loc = Located(file=name, data=None, sha256=sha256)
     loc.data = _construct(loc, yaml.SafeLoader(""), node, ())
     return loc
