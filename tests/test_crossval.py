@@ -82,3 +82,16 @@ def test_joint_fit_cross_validates_both_kinds_and_workers_change_nothing(tmp_pat
     assert "held out (Fortna, by folds)" in one.text()
     figures = calibrate(small, fortna, fortna_cases_fitted=False, loo=False, **kw)
     assert figures.n_fortna_cases == 0 and "Gaussian penalties" in figures.source()
+
+
+def test_interstate_briers_at_fixed_horizons_score_only_cases_followed_that_long() -> None:
+    from simulator.history.validate import interstate_horizon_briers
+
+    cases = [case("x", 6, True), case("y", 30, False), case("z", 80, False)]
+    flat = {c.case_id: np.full(100, 0.7) for c in cases}  # survival 0.7 from month 0: P(failed) 0.3 everywhere
+    out = interstate_horizon_briers(cases, flat)
+    # at 1 year all three are known, one failed (base rate 1/3); at 5 years y is unknown, x failed, z held
+    assert out["brier_1y"] == pytest.approx(np.mean([(0.3 - 1) ** 2, 0.3 ** 2, 0.3 ** 2]))
+    assert out["brier_1y_base_rate"] == pytest.approx(np.mean([(1 / 3 - 1) ** 2, (1 / 3) ** 2, (1 / 3) ** 2]))
+    assert out["brier_5y_cases"] == 2 and out["brier_5y"] == pytest.approx(np.mean([(0.3 - 1) ** 2, 0.3 ** 2]))
+    assert out["brier_5y_skill"] == pytest.approx(1 - out["brier_5y"] / 0.25)

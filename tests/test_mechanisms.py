@@ -83,8 +83,8 @@ def test_challenger_refuses_with_the_documented_chance(sc, option: str) -> None:
     u = Streams(m.seed, m.world_ids).uniform("draw:russia.refuses")
     np.testing.assert_array_equal(m.challenger_signed, u >= refuse)
     np.testing.assert_array_equal(m.agreed, m.challenger_signed & m.defender_signed)
-    # some refuse and most sign, so the comparison above is not empty
-    assert 0.02 < (~m.challenger_signed).mean() < 0.5
+    # some refuse and some sign, so the comparison above is not empty
+    assert 0.02 < (~m.challenger_signed).mean() < 0.8
 
 
 def test_refused_by_names_who_refused(sc) -> None:

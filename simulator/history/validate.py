@@ -16,6 +16,7 @@ chooses the cases to predict. ``ValidationReport`` holds the result and writes i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,11 @@ import pandas as pd
 from simulator.data import shown_path
 from simulator.errors import whole_number
 from simulator.files import atomic_directory
-from simulator.history.baselines import (COX_BASELINES, COX_LABELS, brier_skill, fortna_scores, safe_concordance,
-                                         skill_flag, troops_outcome_points)
-from simulator.history.cases import read_cases
+from simulator.history.baselines import (COX_BASELINES, COX_LABELS, brier_skill, failed_by, fortna_scores,
+                                         safe_concordance, skill_flag, troops_outcome_points)
+from simulator.history.cases import Case, read_cases
 from simulator.history.fortna import FORTNA_CENSOR_DATE, FortnaTargets, fortna_targets
-from simulator.history.fortna_cases import NOT_MODELLED, codings, predict_fortna_cases, read_fortna_cases
+from simulator.history.fortna_cases import HORIZONS, NOT_MODELLED, codings, predict_fortna_cases, read_fortna_cases
 from simulator.history.mapping import PEACEKEEPING_TROOPS, generic_scenarios
 from simulator.history.scores import (brier, calibration_table, concordance, cox_hazard_ratio, expected_survival,
                                       first_year_share, predict_cases, sampled_durations, weighted_cox_hazard_ratio)
@@ -82,6 +83,10 @@ class ValidationReport:
              f"{m['brier_reference']:.3f} (always predict the base rate, {m['base_rate']:.2f})"),
             ("Brier skill (1 - Brier / base rate's)", f"{m['brier_skill']:+.3f}",
              "> 0" + (f"; {skill_flag(m['brier_skill'])}" if skill_flag(m["brier_skill"]) else "")),
+            *[(f"Brier within {h[0]} year{'s' if h[0] != '1' else ''} (proper)", f"{m[f'brier_{h}']:.3f}",
+               f"{m[f'brier_{h}_base_rate']:.3f} base rate; skill {m[f'brier_{h}_skill']:+.3f}"
+               + (f"; {skill_flag(m[f'brier_{h}_skill'])}" if skill_flag(m[f"brier_{h}_skill"]) else ""))
+              for h in HORIZONS if f"brier_{h}" in m],
             ("concordance, points ranking (baseline)", f"{m['ranking_concordance']:.3f}",
              "1 point for a decided war or none, 1 for foreign troops"),
             ("peacekeeping hazard ratio", f"{m['peacekeeping_hazard_ratio']:.2f} "
@@ -229,25 +234,53 @@ def fortna_case_metrics(path: str | Path, *, worlds: int, seed: int,
     return out, table
 
 
+def interstate_horizon_briers(cases: list[Case], curves: dict[str, np.ndarray]) -> dict[str, float]:
+    """Proper Brier scores of the interstate cases at 1 and 5 years, beside their base rate's (in sample).
+
+    Only the cases followed up that long, or failed before, are scored at each horizon.
+    """
+    observed = np.array([c.observed_months for c in cases])
+    failed = np.array([c.failed for c in cases], bool)
+    out: dict[str, float] = {}
+    for label, months in HORIZONS.items():
+        known, by = failed_by(observed, failed, months)
+        if not known.any():
+            continue
+        p = np.array([1.0 - float(curves[c.case_id][min(months, len(curves[c.case_id]) - 1)]) for c in cases])
+        score, reference = brier(p[known], by[known]), brier(np.full(known.sum(), by[known].mean()), by[known])
+        out.update({f"brier_{label}": score, f"brier_{label}_base_rate": reference,
+                    f"brier_{label}_skill": brier_skill(score, reference), f"brier_{label}_cases": int(known.sum())})
+    return out
+
+
 def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path | None = DEFAULT_FORTNA, *,
              worlds: int = DEFAULT_WORLDS, seed: int = DEFAULT_SEED,
              constants: dict[str, float] | None = None,
-             war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES) -> ValidationReport:
+             war_outcomes: str | Path | None = DEFAULT_WAR_OUTCOMES,
+             progress: Callable[[int, int, str], None] | None = None) -> ValidationReport:
     """Replay the historical cases and the generic comparisons; score them against the data.
 
     ``fortna_path`` is a file in Fortna's format whose cases are predicted one by one and scored
     (None: none). Fortna's aggregate figures and the baselines always come from the shipped file.
+    ``progress(done, total, what)`` is called as each stage starts (``what``) and at the end.
     """
     whole_number("worlds", worlds)
     cases = read_cases(cases_path, war_outcomes)
     fortna = fortna_targets(DEFAULT_FORTNA)
+    stages = ["Fortna's ceasefires"] * (fortna_path is not None) + ["historical cases", "generic comparisons"]
+    step = (lambda k: progress(k, len(stages), stages[k] if k < len(stages) else "done")) if progress else (
+        lambda k: None)
+    step(0)
     per_case, fortna_table = (fortna_case_metrics(fortna_path, worlds=worlds, seed=seed, constants=constants)
                               if fortna_path is not None else ({}, None))
+    step(len(stages) - 2)
     preds = predict_cases(cases, worlds=worlds, seed=seed, constants=constants)
     frame = preds.frame()
     horizon = max(c.months for c in cases)
     base_rate = float(frame["failed"].mean())
+    step(len(stages) - 1)
     generic, curves = generic_metrics(fortna, worlds=worlds, seed=seed, constants=constants)
+    step(len(stages))
     used = {name: float((constants or {}).get(name, d.default)) for name, d in CONSTANTS.items()}
     score, reference = (brier(frame["predicted_failure_by_end"], frame["failed"]),
                         brier(np.full(len(frame), base_rate), frame["failed"]))
@@ -259,6 +292,7 @@ def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path | N
         "base_rate": base_rate,
         "base_rate_source": f"share failed among these {len(cases)} cases (in sample)",
         "brier_skill": brier_skill(score, reference),
+        **interstate_horizon_briers(cases, preds.curves),
         "ranking_concordance": safe_concordance(frame["observed_months"], troops_outcome_points(cases),
                                                 frame["failed"]),
         **generic,
