@@ -36,7 +36,9 @@ demo: install
 	$(VENV)/bin/geosim check scenarios/*.yaml
 	$(VENV)/bin/geosim run scenarios/ukraine_2025.yaml --out results --force $(POSTERIOR)
 
+# The browser tests need headless Chromium (scripts/install-browser installs Debian's when it can).
 test: install-test
+	@scripts/install-browser
 	$(PY) -m pytest -n $(WORKERS) -q
 
 dev: install-dev

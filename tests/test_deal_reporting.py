@@ -122,7 +122,7 @@ def test_holding_if_agreed_is_holding_overall_over_the_deal_share(real: Results)
 
 
 def test_the_table_shows_the_deal_and_holding_among_agreed_deals(real: Results) -> None:
-    text = summary_table(real)
+    text = summary_table(real, width=1000)  # wide enough that no header wraps
     for title in ("Chance of a deal", "Holding among agreed deals", "Holding overall"):
         assert title in text
     assert text.index("Chance of a deal") < text.index("Holding among agreed deals") < text.index("Holding overall")

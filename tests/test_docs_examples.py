@@ -1,6 +1,7 @@
 """The examples in docs/scenarios.md are valid, and its claims match the code.
 
 Every ```yaml block that is a complete scenario (it has a top-level ``actors:``) must load.
+A block that opens with ``# file: PATH`` is a file of a worked example, written at PATH.
 Every other ```yaml block is a fragment: a few parameters, ``constants:``, or ``options:``.
 The test places each fragment into the page's first complete example and loads the result.
 A fragment that starts with ``# geosim check refuses this`` must be refused instead.
@@ -25,7 +26,10 @@ DOC = ROOT / "docs" / "scenarios.md"
 TEXT = DOC.read_text(encoding="utf-8")
 BLOCKS = re.findall(r"^```yaml\n(.*?)^```", TEXT, flags=re.S | re.M)
 COMPLETE = [b for b in BLOCKS if re.search(r"^actors:", b, flags=re.M)]
-FRAGMENTS = [b for b in BLOCKS if b not in COMPLETE]
+# Blocks that open with "# file: PATH" are files of a worked example (a facts file and its
+# scenario): every test's copy of the layout holds them at PATH.
+FILES = {m[1]: b for b in BLOCKS if (m := re.match(r"# file: (\S+)\n", b))}
+FRAGMENTS = [b for b in BLOCKS if b not in COMPLETE and b not in FILES.values()]
 REFUSED = "# geosim check refuses this"
 
 
@@ -34,6 +38,8 @@ def _layout(tmp_path: Path) -> Path:
     (tmp_path / "seeds").mkdir()
     shutil.copy(ROOT / "seeds" / "facts.yaml", tmp_path / "seeds" / "facts.yaml")
     (tmp_path / "scenarios").mkdir()
+    for path, text in FILES.items():
+        (tmp_path / path).write_text(text, encoding="utf-8")
     return tmp_path / "scenarios"
 
 

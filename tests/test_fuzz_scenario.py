@@ -22,7 +22,8 @@ from simulator import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (ROOT / "scenarios" / "ukraine_2025.yaml").read_bytes()
-ONE_LINE = re.compile(r"^[^\n]+:\d+:\d+: [^\n]+; [^\n]+\n$")
+# one line per mistake (a file can have several), each FILE:LINE:COL: what; fix
+ONE_LINE = re.compile(r"^(?:[^\n]+:\d+:\d+: [^\n]+; [^\n]+\n)+$")
 SECONDS = 5.0
 
 # What can stand where a value was: YAML text of every type and some hostile ones.

@@ -31,8 +31,12 @@ ALLOWED: dict[str, set[str]] = {
     "api": BASE | {"scenario", "model", "runs", "analysis", "report"},
     "sweep": BASE | {"scenario", "api", "analysis"},
     "compare": BASE | {"scenario", "runs", "analysis", "api", "model"},
+    # sensitivity and scenario discovery: design points of the model through the engines of runs
+    "explore": BASE | {"scenario", "model", "runs"},
+    # the what-if page (geosim app): runs through the API, draws with the report layer, steps one world
+    "app": BASE | {"api", "report", "analysis", "scenario", "model"},
     # the command line calls the public API, the report layer and history; nothing below them
-    "cli": BASE | {"api", "report", "history", "sweep", "compare", "scenario", "__init__"},
+    "cli": BASE | {"api", "report", "history", "sweep", "compare", "explore", "app", "scenario", "__init__"},
     "__init__": set(),  # the public face imports lazily (see below)
     "__main__": {"cli"},
 }

@@ -60,6 +60,11 @@ class Results:
         out = self.pairs[self.pairs["baseline"] == base]
         return out.reset_index(drop=True)
 
+    def differences(self, baseline: str | None = None) -> pd.DataFrame:
+        """``compare(baseline)`` without the baseline minus itself (rows of zeros): ``differences.csv``."""
+        out = self.compare(baseline)
+        return out[out["option"] != out["baseline"]].reset_index(drop=True)
+
 
 def finalize(plan: Plan, totals: dict[str, np.ndarray], manifest: dict[str, Any],
              worlds: pd.DataFrame | None = None) -> Results:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from simulator.cli.progress import StageBar, StatusLine
 from simulator.errors import UsageError
 
 
@@ -54,8 +54,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     constants = load_constants(args.constants) if args.constants else None
     cases = args.cases or DEFAULT_CASES
     out = Path(args.out)
-    report = validate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed, constants=constants,
-                      war_outcomes=_war_outcomes(args))
+    bar = StageBar("validate", quiet=args.quiet)
+    try:
+        report = validate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed,
+                          constants=constants, war_outcomes=_war_outcomes(args), progress=bar)
+    finally:
+        bar.close()
     report.save(out, force=args.force)
     coding = report.metrics["war_outcomes_file"] or "none (the generic mix)"
     print(f"Validation on {report.metrics['cases']} cases from {cases} ({args.worlds:,} worlds, seed {args.seed}"
@@ -75,18 +79,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError(f"output path '{out}' is a directory; give a file name for --out")
     cases = args.cases or DEFAULT_CASES
 
-    def say(text: str) -> None:
-        if not args.quiet:
-            print(text, file=sys.stderr, flush=True)
-
     draws_out = Path(args.posterior_out) if args.posterior_out else out.with_name("posterior_constants.csv")
     if args.posterior_steps and draws_out.is_dir():
         raise UsageError(f"output path '{draws_out}' is a directory; give a file name for --posterior-out")
-    report = calibrate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed,
-                       max_evals=args.max_evals, loo=not args.no_loo, loo_max_evals=args.loo_max_evals,
-                       workers=args.workers, progress=say, war_outcomes=_war_outcomes(args),
-                       fortna_cases_fitted=not args.fortna_figures, posterior_steps=args.posterior_steps,
-                       posterior_walkers=args.posterior_walkers)
+    # The fit's messages, under a status line with the stage and the time so far (on a terminal)
+    status = StatusLine("calibrate", quiet=args.quiet, max_evals=args.max_evals)
+    try:
+        report = calibrate(cases, args.fortna or DEFAULT_FORTNA, worlds=args.worlds, seed=args.seed,
+                           max_evals=args.max_evals, loo=not args.no_loo, loo_max_evals=args.loo_max_evals,
+                           workers=args.workers, progress=status.say, war_outcomes=_war_outcomes(args),
+                           fortna_cases_fitted=not args.fortna_figures, posterior_steps=args.posterior_steps,
+                           posterior_walkers=args.posterior_walkers)
+    finally:
+        status.close()
     report.write_yaml(out)
     print(report.text())
     print(f"\nCalibrated constants written to {out} (a scenario 'constants:' block).")
@@ -119,6 +124,7 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--seed", type=non_negative, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
     p.add_argument("--constants", metavar="YAML",
                    help="use the constants in this file (as 'geosim calibrate' writes) instead of the defaults")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("calibrate", help="fit the model's global constants to history and Fortna's figures")
@@ -133,8 +139,10 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
     p.add_argument("--no-loo", action="store_true", help="skip the leave-one-out cross-validation")
     p.add_argument("--loo-max-evals", type=positive, default=LOO_MAX_EVALS, metavar="N",
                    help=f"most loss evaluations of each leave-one-out refit (default: {LOO_MAX_EVALS})")
-    p.add_argument("--workers", "--jobs", dest="workers", type=positive, default=1, metavar="K",
-                   help="run the model in K processes (default: 1); --jobs is another name for it")
+    p.add_argument("--workers", type=positive, default=1, metavar="K",
+                   help="run the model in K worker processes (default: 1)")
+    p.add_argument("--jobs", dest="workers", type=positive, default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)  # the old name of --workers, kept working but not shown
     p.add_argument("--fortna-figures", action="store_true",
                    help="fit Fortna's aggregate figures (survival at 1 and 5 years, hazard ratios) instead of "
                         "Fortna's ceasefires one by one")
@@ -145,5 +153,5 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
                    help=f"emcee walkers (default: {POSTERIOR_WALKERS}; at least twice the fitted constants)")
     p.add_argument("--posterior-out", metavar="FILE",
                    help="CSV file for the posterior draws (default: posterior_constants.csv beside --out)")
-    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.add_argument("--quiet", action="store_true", help="no progress messages and no status line")
     p.set_defaults(func=cmd_calibrate)

@@ -31,8 +31,10 @@ def _summary_line(sc: Scenario) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     for path in args.files:
-        sc = load_scenario(path)
+        sc = load_scenario(path)  # every mistake of the file at once (up to 20), then exit 2
         print(_summary_line(sc))
+        for line in sc.warnings:  # numbers without a source, facts of another conflict
+            print(line, file=sys.stderr)
         for actor in sc.actors.values():
             print(f"  actor  {actor.name:<16} {actor.role:<18} {actor.label}")
         for opt in sc.options.values():
@@ -78,17 +80,35 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 SCENARIO_HELP = "a scenario file, or the name of a built-in scenario (see 'geosim scenarios')"
 
 
+def version() -> str:
+    """The installed version of geosim (package metadata), else the source tree's own."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("geosim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from simulator import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="geosim", description="Agent-based Monte Carlo simulator of ceasefire stability.")
+    parser.add_argument("--version", action="version", version=f"geosim {version()}",
+                        help="print the version of geosim and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("check", help="validate scenario files and summarise them")
+    p = sub.add_parser("check", help="validate scenario files and summarise them; warn about numbers without a "
+                                     "source")
     p.add_argument("files", nargs="+", metavar="SCENARIO", help=SCENARIO_HELP)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("sources", help="list every parameter with its value and its source")
     p.add_argument("file", metavar="SCENARIO", help=SCENARIO_HELP)
-    p.add_argument("--format", choices=("text", "csv"), default="text")
+    p.add_argument("--format", choices=("text", "csv"), default="text",
+                   help="text for reading (default), or csv: one row per parameter with its scope, actor, value, "
+                        "origin and source")
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("scenarios", help="list the built-in scenarios, which the other commands take by name")
@@ -100,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_more(sub: argparse._SubParsersAction) -> None:
     """Commands defined in other modules register here (run, compare, plot, validate ...)."""
-    for module_name in ("simulator.cli.run", "simulator.cli.history"):
+    for module_name in ("simulator.cli.run", "simulator.cli.history", "simulator.cli.explore",
+                        "simulator.cli.app", "simulator.cli.report"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

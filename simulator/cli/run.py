@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -38,16 +39,55 @@ _horizon = whole_number(1, MAX_HORIZON_MONTHS, unit="months")
 _draws = whole_number(1, 10_000, unit="draws")
 
 
-def _engine(args: argparse.Namespace) -> Engine:
-    """The engine the scale flags ask for: one process, local processes, or Dask."""
+def _engine(args: argparse.Namespace, worlds: int | None = None) -> Engine:
+    """The engine the scale flags ask for: one process, local processes, or Dask.
+
+    With ``worlds`` known, local workers beyond the run's chunks of work are not started (they
+    would have nothing to do, and starting them costs seconds): a note says so and how to
+    give each worker a chunk. Results are the same bit for bit whatever the engine.
+    """
     from simulator.api import Dask, Processes, Sequential
 
     chunk = args.blocks_per_chunk
     if args.dask or args.scheduler is not None:
         return Dask(args.workers, scheduler=args.scheduler, blocks_per_chunk=chunk)
-    if args.workers is None or args.workers == 1:
+    workers = args.workers or 1
+    if workers == 1 or (worlds is not None and fewer_workers(workers, worlds, chunk) == 1):
         return Sequential(blocks_per_chunk=chunk)
-    return Processes(args.workers, blocks_per_chunk=chunk)
+    return Processes(workers, blocks_per_chunk=chunk)  # it starts no more processes than chunks (manifest)
+
+
+def fewer_workers(workers: int, worlds: int, blocks_per_chunk: int) -> int:
+    """The most workers the run can use, one per chunk of work, with a note on standard error when
+    that is fewer than ``workers``."""
+    from simulator.api import BLOCK
+
+    blocks = -(-worlds // BLOCK)
+    chunks = -(-blocks // blocks_per_chunk)
+    if workers <= chunks:
+        return workers
+    spare = workers - chunks
+    what = (f"the other {spare} would have" if spare > 1 else
+            "the second would have" if workers == 2 else "the last would have")
+    if blocks >= workers:
+        fix = f"use --blocks-per-chunk {-(-blocks // workers)} to give each worker a chunk, or more worlds"
+    else:
+        fix = f"use more worlds (each worker needs a block of {BLOCK:,}: at least {workers * BLOCK:,} worlds)"
+    print(f"geosim: note: {workers} workers but {_count(chunks, 'chunk')} of work ({worlds:,} worlds in "
+          f"{_count(blocks, 'block')} of {BLOCK:,}, {blocks_per_chunk} blocks a chunk): {what} nothing to do, so "
+          f"{'the run stays in this process' if chunks == 1 else f'at most {chunks} run'}; {fix}", file=sys.stderr)
+    return chunks
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _say(text: str) -> None:
+    """Print ``text`` wrapped to the width of the tables (100 columns)."""
+    from simulator.report.tables import WIDTH
+
+    print(textwrap.fill(text, WIDTH, break_on_hyphens=False, break_long_words=False))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -56,8 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simulator.scenario.load import load_scenario
     from simulator.scenario.settings import parse_settings, with_settings
 
-    engine = _engine(args)
     sc = with_settings(load_scenario(args.file), parse_settings(args.set))
+    engine = _engine(args, args.worlds or sc.worlds)
     out = Path(args.out) if args.out else Path("results") / sc.name
     checkpoints = checkpoint_dir_for(out)
     if args.resume and not checkpoints.is_dir():
@@ -76,21 +116,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     m = results.manifest
     how = m["run"]
     if "workers_requested" in how:
-        print(f"geosim: note: ran {how['workers']} worker processes, not {how['workers_requested']} "
+        ran = how["workers"]
+        print(f"geosim: note: ran {ran} worker process{'es' if ran != 1 else ''}, not {how['workers_requested']} "
               f"(bounded by {how['workers_limited_by']})", file=sys.stderr)
-    where = {"sequential": "1 process", "processes": f"{how['workers']} processes",
+    where = {"sequential": "1 process", "processes": f"{how['workers']} process{'es' if how['workers'] != 1 else ''}",
              "dask": f"Dask at {how['scheduler']}" if "scheduler" in how else f"Dask, {how['workers']} workers"}
     resumed = f", {how['chunks_resumed']} of {how['chunks']} chunks resumed" if how["chunks_resumed"] else ""
-    print(f"{sc.name}: {m['worlds']:,} worlds x {len(m['options'])} options, horizon {m['horizon_months']} "
-          f"months, seed {m['seed']} ({m['wall_seconds']:.1f} s, {where[how['engine']]}{resumed})")
+    _say(f"{sc.name}: {m['worlds']:,} worlds x {len(m['options'])} options, horizon {m['horizon_months']} "
+         f"months, seed {m['seed']} ({m['wall_seconds']:.1f} s, {where[how['engine']]}{resumed})")
     if sc.settings:
-        print(f"set on top of every option: {'; '.join(sc.settings)}")
+        _say(f"set on top of every option: {'; '.join(sc.settings)}")
     print(summary_table(results))
     extra = ", worlds.parquet" if args.save_worlds else ""
     if isinstance(results, PosteriorResults):
         _print_posterior(results)
         extra += ", posterior.csv"
-    print(f"\nTables: {out}/summary.csv, survival.csv, differences.csv{extra}; figures: {out}/*.png")
+    figures = "" if args.no_plots else "; figures: *.png"
+    print(f"\nWritten to {out}/")
+    _say(f"  tables: summary.csv, survival.csv, differences.csv{extra}{figures}")
     return 0
 
 
@@ -121,7 +164,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{sc.name}_sweep_{args.option}"
     check_output_folder(out, force=args.force)  # before anything runs
     table, results = factorial(sc, args.option, settings, worlds=args.worlds, seed=args.seed,
-                               horizon_months=args.horizon, progress=not args.quiet, engine=_engine(args))
+                               horizon_months=args.horizon, progress=not args.quiet,
+                               engine=_engine(args, args.worlds or sc.worlds))
     m = results.manifest
     print(f"{sc.name}: option '{args.option}', {m['design']['combinations']} combinations on {m['worlds']:,} "
           f"shared worlds, horizon {m['horizon_months']} months, seed {m['seed']} ({m['wall_seconds']:.1f} s)")
@@ -134,24 +178,53 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from simulator.compare import compare_files
-    from simulator.report.tables import summary_table
+    from simulator.report.tables import difference_text, summary_table
     from simulator.report.write import save_results
+    from simulator.scenario.load import load_scenario
 
+    _refuse_other_conflicts([load_scenario(f) for f in args.files], args)
     results = compare_files(args.files, options=_split_options(args.options), worlds=args.worlds,
                             seed=args.seed, horizon_months=args.horizon, progress=not args.quiet)
+    m = results.manifest
+    _say(f"{', '.join(m.get('files', []))}: {m['worlds']:,} worlds x {len(m['options'])} options, horizon "
+         f"{m['horizon_months']} months, seed {m['seed']}, every option on the same worlds")
     print(summary_table(results))
-    diff = results.compare()
-    shown = diff[(diff["option"] != diff["baseline"]) & diff["measure"].isin(
-        ["hold_12", "hold_36", "hold_horizon", "direct_clash"])]
-    if len(shown):
-        print(f"\nPaired differences from {results.baseline} (percentage points, 95% interval):")
-        for _, r in shown.iterrows():
-            print(f"  {r['option']:<40} {r['measure']:<14} {100 * r['difference']:+6.1f} "
-                  f"({100 * r['lower']:+.1f} to {100 * r['upper']:+.1f})")
+    text = difference_text(results)
+    if text:
+        print(f"\n{text}")
     if args.out:
         save_results(results, args.out, force=args.force, plots=not args.no_plots)
         print(f"\nWritten to {args.out}/")
     return 0
+
+
+def _refuse_other_conflicts(scenarios: list[Any], args: argparse.Namespace) -> None:
+    """Files of different conflicts are not compared world by world: refuse, and say what to do.
+
+    Two files are of the same conflict when they have the same actors in the same roles (a
+    variant of one scenario); only then does world ``i`` draw each actor's parameters from the
+    same random numbers in both, which is what makes the differences paired. Files of one
+    conflict with different horizons or seeds run on the first's, with a note.
+    """
+    from simulator.errors import printable
+
+    first = scenarios[0]
+    cast = {(a.name, a.role) for a in first.actors.values()}
+    for sc in scenarios[1:]:
+        other = {(a.name, a.role) for a in sc.actors.values()}
+        if other != cast:
+            differ = sorted(f"{n} ({r})" for n, r in cast ^ other)
+            raise UsageError(
+                f"'{printable(sc.path)}' is not a variant of '{printable(first.path)}' (scenarios {sc.name} and "
+                f"{first.name}; actors differ: {', '.join(differ[:6])}{' ...' if len(differ) > 6 else ''}): "
+                "their worlds cannot be paired, so compare puts only variants of one conflict side by side; run "
+                "each with 'geosim run' on its own horizon and seed and read the two summaries apart")
+    for key, flag, unit in (("horizon_months", "horizon", " months"), ("seed", "seed", "")):
+        if getattr(args, flag) is None and len({getattr(s, key) for s in scenarios}) > 1:
+            values = ", ".join(f"{getattr(s, key)}{unit}" for s in scenarios)
+            print(f"geosim: note: the files' {flag}s differ ({values}); every option runs on the first's, "
+                  f"{getattr(first, key)}{unit}, so that all share the same worlds (give --{flag} to choose)",
+                  file=sys.stderr)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -228,19 +301,24 @@ def register(sub: Any, positive: Callable[[str], int], non_negative: Callable[[s
                    help="run chunks in K local worker processes (default: 1, in this process)")
     p.set_defaults(func=cmd_sweep, dask=False, scheduler=None, blocks_per_chunk=8)
 
-    p = sub.add_parser("compare", help="put options from one or several scenario files side by side")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = sub.add_parser("compare", help="put options of one scenario, or of variants of it in several files, side "
+                                       "by side on the same worlds")
+    p.add_argument("files", nargs="+", metavar="SCENARIO",
+                   help="scenario files or built-in names; several files must be variants of one conflict (the "
+                        "same actors in the same roles), else compare refuses to pair them")
     p.add_argument("--options", metavar="A,B,...",
-                   help="options to compare (NAME, or FILE_STEM:NAME when files share option names)")
-    p.add_argument("--worlds", type=positive)
-    p.add_argument("--seed", type=non_negative)
-    p.add_argument("--horizon", type=_horizon, metavar="MONTHS")
+                   help="options to compare (NAME, or FILE_STEM:NAME when files share option names; default: all); "
+                        "the first is the one the others are compared with")
+    p.add_argument("--worlds", type=positive, help="number of worlds (default: the first file's)")
+    p.add_argument("--seed", type=non_negative, help="seed (default: the first file's)")
+    p.add_argument("--horizon", type=_horizon, metavar="MONTHS",
+                   help="months to simulate (default: the first file's)")
     p.add_argument("--out", metavar="DIR", help="also write tables and figures here")
-    p.add_argument("--force", action="store_true")
-    p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--force", action="store_true", help="replace an existing --out directory")
+    p.add_argument("--no-plots", action="store_true", help="with --out, skip the figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("plot", help="redraw the figures of saved results")
-    p.add_argument("dir", metavar="DIR")
+    p.add_argument("dir", metavar="DIR", help="a results folder that 'geosim run' (or compare --out) wrote")
     p.set_defaults(func=cmd_plot)

@@ -268,19 +268,25 @@ def validate(cases_path: str | Path = DEFAULT_CASES, fortna_path: str | Path | N
     cases = read_cases(cases_path, war_outcomes)
     fortna = fortna_targets(DEFAULT_FORTNA)
     stages = ["Fortna's ceasefires"] * (fortna_path is not None) + ["historical cases", "generic comparisons"]
-    step = (lambda k: progress(k, len(stages), stages[k] if k < len(stages) else "done")) if progress else (
-        lambda k: None)
-    step(0)
-    per_case, fortna_table = (fortna_case_metrics(fortna_path, worlds=worlds, seed=seed, constants=constants)
-                              if fortna_path is not None else ({}, None))
-    step(len(stages) - 2)
+    begun = iter(range(len(stages) + 1))
+
+    def step() -> None:  # the next stage begins (after the last: "done")
+        k = next(begun)
+        if progress is not None:
+            progress(k, len(stages), stages[k] if k < len(stages) else "done")
+
+    step()
+    per_case, fortna_table = ({}, None)
+    if fortna_path is not None:
+        per_case, fortna_table = fortna_case_metrics(fortna_path, worlds=worlds, seed=seed, constants=constants)
+        step()
     preds = predict_cases(cases, worlds=worlds, seed=seed, constants=constants)
     frame = preds.frame()
     horizon = max(c.months for c in cases)
     base_rate = float(frame["failed"].mean())
-    step(len(stages) - 1)
+    step()
     generic, curves = generic_metrics(fortna, worlds=worlds, seed=seed, constants=constants)
-    step(len(stages))
+    step()
     used = {name: float((constants or {}).get(name, d.default)) for name, d in CONSTANTS.items()}
     score, reference = (brier(frame["predicted_failure_by_end"], frame["failed"]),
                         brier(np.full(len(frame), base_rate), frame["failed"]))

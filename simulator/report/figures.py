@@ -113,15 +113,60 @@ def plot_differences(results: Results, baseline: str | None = None, ax: plt.Axes
                      measures: tuple[str, ...] = ("agreed", "hold_12", "hold_24", "hold_36", "hold_horizon",
                                                   "direct_clash")
                      ) -> plt.Axes:
-    """Forest plot: paired difference of each option from the baseline, in percentage points."""
+    """Forest plot: paired difference of each option from the baseline, in percentage points.
+
+    Measures for which higher is better (a deal, holding) and those for which lower is better
+    (a direct clash; ``simulator.analysis.posterior.BETTER``) are drawn in two panels, one above
+    the other, each on its own scale, labelled on the left ("higher is better") and with an
+    arrow to "better" in its axis label. The panels take the place of ``ax``; the upper one is
+    returned.
+    """
+    from simulator.analysis.posterior import BETTER
+
     ax = ax or plt.subplots(figsize=(9, 6))[1]
     d = results.compare(baseline)
     d = d[d["measure"].isin(measures) & (d["option"] != d["baseline"]) & d["difference"].notna()]
     base = baseline or results.baseline
     opts = list(dict.fromkeys(d["option"]))
-    row = 0
-    ticks, labels = [], []
+    higher = [m for m in measures if BETTER.get(m, 1) >= 0]
+    lower = [m for m in measures if BETTER.get(m, 1) < 0]
+    panels = [(sign, ms) for sign, ms in ((1, higher), (-1, lower)) if ms and d["measure"].isin(ms).any()]
+    if len(panels) < 2:
+        axes = [ax]
+        panels = panels or [(1, list(measures))]
+    else:
+        axes = _stacked(ax, [len(opts) * sum(d["measure"].eq(m).any() for m in ms) + 1 for _, ms in panels])
+    for a, (sign, ms) in zip(axes, panels):
+        _forest(a, d, opts, [m for m in measures if m in ms], sign)
+        label = f"difference from {base}, percentage points (paired by world; 95% interval)"
+        a.set_xlabel(f"{label}     better \u2192" if sign > 0 else f"\u2190 better     {label}", fontsize=8)
+    axes[0].set_title(_title(results, f"Paired differences from the baseline ({base})"), fontsize=10)
+    return axes[0]
+
+
+def _stacked(ax: plt.Axes, rows: list[int]) -> list[plt.Axes]:
+    """Two axes, one above the other, in the place of ``ax``, as tall as their ``rows``."""
+    fig = ax.figure
+    spec = ax.get_subplotspec()
+    if spec is not None:
+        grid = spec.subgridspec(len(rows), 1, height_ratios=rows, hspace=0.45)
+        ax.remove()
+        return [fig.add_subplot(grid[i]) for i in range(len(rows))]
+    box = ax.get_position()  # axes placed by hand: split their box
+    ax.remove()
+    out, top, gap = [], box.y1, 0.08 * box.height
+    for n in rows:
+        height = (box.height - gap * (len(rows) - 1)) * n / sum(rows)
+        out.append(fig.add_axes((box.x0, top - height, box.width, height)))
+        top -= height + gap
+    return out
+
+
+def _forest(ax: plt.Axes, d: pd.DataFrame, opts: list[str], measures: list[str], sign: int) -> None:
+    """One panel of the forest plot: ``measures`` of every option, with "better" marked by ``sign``."""
     names = {measure: outcome_named(measure).long_label for measure in measures}
+    row = 0.0
+    ticks, labels = [], []
     for opt in opts:
         for measure, style in zip(measures, _styles(len(measures))):
             r = d[(d["option"] == opt) & (d["measure"] == measure)]
@@ -139,10 +184,8 @@ def plot_differences(results: Results, baseline: str | None = None, ax: plt.Axes
     ax.axvline(0, color="black", linewidth=1)
     ax.set_yticks(ticks, labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel(f"difference from {base}, percentage points (paired by world; 95% interval)")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(_title(results, f"Paired differences from the baseline ({base})"), fontsize=10)
-    return ax
+    ax.set_ylabel("higher is better" if sign > 0 else "lower is better", fontsize=9, fontweight="bold")
 
 
 def plot_price(results: Results, ax: plt.Axes | None = None, stability: str = "p_hold_36") -> plt.Axes:

@@ -1,11 +1,13 @@
 """A results folder: tables, figures and the manifest, written atomically, and read back.
 
-``save_results`` writes ``summary.csv``, ``survival.csv``, ``differences.csv`` (every option
-minus the baseline), ``pairs.csv`` (every option minus every other), optionally
+``save_results`` writes ``summary.csv``, ``survival.csv``, ``differences.csv`` (every other
+option minus the baseline), ``pairs.csv`` (every option minus every other), optionally
 ``worlds.parquet`` and the figures, ``posterior.csv`` and ``posterior.png`` after a run with
 posterior draws of the constants (``simulator.report.posterior``), and last ``manifest.json``
 listing them all with the SHA-256 of each. The folder appears complete or not at all
-(``simulator.files.atomic_directory``).
+(``simulator.files.atomic_directory``). Numbers in the tables are rounded to
+``SIGNIFICANT_DIGITS`` significant digits (``rounded``), so that they read ``0.4432``, not
+``0.44319999999999976``: far finer than the Monte Carlo error of any run.
 
 ``load_results`` reads such a folder back into ``Results`` and trusts nothing in it: every
 file it reads must be a regular file of bounded size (a named pipe in place of a table must
@@ -51,6 +53,22 @@ MANIFEST_KEYS: dict[str, tuple[type, str]] = {
     "baseline": (str, "an option name"),
 }
 REMAKE = "make the folder again ('geosim run ... --out DIR')"
+# Digits kept in the tables: a share estimated from a billion worlds (the most a run allows) has a
+# standard error above 1e-5, so six significant digits keep every figure a run can resolve.
+SIGNIFICANT_DIGITS = 6
+
+
+def rounded(frame: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) -> pd.DataFrame:
+    """``frame`` with every float column rounded to ``digits`` significant digits (NaN and whole
+    numbers unchanged), as the tables are written: ``load_results`` reads back exactly this."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            values = out[column].to_numpy(dtype=float)
+            out[column] = [float(f"{v:.{digits}g}") for v in values]
+    return out
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in pieces (``worlds.parquet`` may be large)."""
     with open(path, "rb") as fh:
@@ -79,10 +97,10 @@ def save_results(results: Results, directory: str | Path, force: bool = False, s
     if save_worlds and worlds is None:
         raise UsageError("per-world outcomes were not kept; run with worlds_to='memory' (--save-worlds)")
     with atomic_directory(directory, force=force) as tmp:
-        results.summary.to_csv(tmp / "summary.csv", index=False)
-        results.survival.to_csv(tmp / "survival.csv", index=False)
-        results.compare().to_csv(tmp / "differences.csv", index=False)
-        results.pairs.to_csv(tmp / "pairs.csv", index=False)
+        rounded(results.summary).to_csv(tmp / "summary.csv", index=False)
+        rounded(results.survival).to_csv(tmp / "survival.csv", index=False)
+        rounded(results.differences()).to_csv(tmp / "differences.csv", index=False)
+        rounded(results.pairs).to_csv(tmp / "pairs.csv", index=False)
         if worlds is not None:
             worlds.to_parquet(tmp / WORLDS_FILE, index=False)
         if plots:

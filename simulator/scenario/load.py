@@ -13,19 +13,20 @@ import difflib
 import math
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from simulator.scenario.distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
 from simulator.data import SCENARIO_SUFFIX, facts_path, scenario_names, scenario_path
 from simulator.errors import ScenarioError, UsageError, did_you_mean, printable
+from simulator.scenario.distributions import DIST_NAMES, DIST_TYPES, Fixed, Spec
+from simulator.scenario.facts import NEARBY_FACTS, facts_file, load_facts, same_bytes
 from simulator.scenario.options import resolve_bases
 from simulator.scenario.params import CONSTANTS, REGISTRY, ROLES, ParamDef, Role
-from simulator.scenario.yamlio import MAX_BYTES, Located, load_yaml
+from simulator.scenario.problems import Problems, source_warnings
+from simulator.scenario.yamlio import Located, load_yaml
 
 ACTOR_KEYS = ("role", "label", "description")
 SOURCE_KINDS = ("seed", "cite", "judgement", "calibrated")
@@ -116,6 +117,8 @@ class Scenario:
     # Values set on top of every option (``geosim run --set``; ``simulator.scenario.settings``),
     # as "actor.parameter=value"
     settings: tuple[str, ...] = ()
+    # What 'geosim check' warns about in a valid file (``simulator.scenario.problems``), one line each
+    warnings: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def actors_with_role(self, role: Role) -> list[Actor]:
         return [a for a in self.actors.values() if a.role == role]
@@ -190,6 +193,24 @@ def _raise_pydantic(loc: Located, base: tuple[Any, ...], exc: ValidationError,
     errors = exc.errors(include_url=False)
     # A misspelt key also leaves a required key missing: report the misspelling first.
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    raise _pydantic_error(loc, base, err, what, fields)
+
+
+def _pydantic_errors(loc: Located, base: tuple[Any, ...], exc: ValidationError) -> list[ScenarioError]:
+    """Every mistake pydantic found, as ``ScenarioError``s; a required key that a misspelt key
+    probably meant (``horizon_month:`` for ``horizon_months:``) is not reported missing as well."""
+    errors = exc.errors(include_url=False)
+    extra = [str(e["loc"][-1]) for e in errors if e["type"] == "extra_forbidden" and e["loc"]]
+    out = []
+    for err in errors:
+        if err["type"] == "missing" and err["loc"] and difflib.get_close_matches(str(err["loc"][-1]), extra, n=1):
+            continue
+        out.append(_pydantic_error(loc, base, err))
+    return out
+
+
+def _pydantic_error(loc: Located, base: tuple[Any, ...], err: Any, what: str | None = None,
+                    fields: list[str] | None = None) -> ScenarioError:
     parts = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_PARTS)]
     if parts and parts[-1] in _SCALAR_PARTS:
         parts.pop()
@@ -202,13 +223,13 @@ def _raise_pydantic(loc: Located, base: tuple[Any, ...], exc: ValidationError,
     prefix = f"{what}: " if what else ""
     if kind == "extra_forbidden":
         parent = path[:-1]
-        raise loc.error(path, f"{prefix}unknown key '{field_name}'",
-                        _known_keys_fix(field_name, parent, base, err, fields), key=True)
+        return loc.error(path, f"{prefix}unknown key '{field_name}'",
+                         _known_keys_fix(field_name, parent, base, err, fields), key=True)
     if kind == "missing":
-        raise loc.error(path[:-1], f"{prefix}missing required key '{field_name}'", f"add '{field_name}:'")
+        return loc.error(path[:-1], f"{prefix}missing required key '{field_name}'", f"add '{field_name}:'")
     if kind == "union_tag_invalid":
         got = err.get("input", {}).get("dist") if isinstance(err.get("input"), dict) else None
-        raise loc.error(path + ("dist",), f"{prefix}unknown distribution '{got}'", _suggest(str(got), DIST_NAMES))
+        return loc.error(path + ("dist",), f"{prefix}unknown distribution '{got}'", _suggest(str(got), DIST_NAMES))
     msg = err["msg"].removeprefix("Value error, ")
     fix = _TYPE_FIX.get(kind, "see docs/scenarios.md for the allowed values")
     if kind == "value_error":
@@ -218,12 +239,12 @@ def _raise_pydantic(loc: Located, base: tuple[Any, ...], exc: ValidationError,
             path = path + (culprit,)
         if culprit == "weights":
             fix = "give one weight per value, none negative and not all zero"
-        raise loc.error(path, f"{label}: {msg}", fix)
+        return loc.error(path, f"{label}: {msg}", fix)
     if msg.startswith("Input "):
         got = err.get("input")
         shown = f" (got {got!r})" if isinstance(got, (str, int, float, type(None))) and len(repr(got)) < 40 else ""
-        raise loc.error(path, f"{label} {msg.removeprefix('Input ')}{shown}", fix)
-    raise loc.error(path, f"{label}: {msg}", fix)
+        return loc.error(path, f"{label} {msg.removeprefix('Input ')}{shown}", fix)
+    return loc.error(path, f"{label}: {msg}", fix)
 
 
 def _culprit(msg: str, raw: Any) -> str | None:
@@ -298,7 +319,7 @@ def parse_spec(loc: Located, path: tuple[Any, ...], raw: Any, pdef: ParamDef,
     if "dist" in raw and "value" in raw:
         raise loc.error(path, f"{what}: both 'dist' and 'value' given", "keep one of them")
     if "dist" in raw:
-        if raw["dist"] not in DIST_TYPES:
+        if not isinstance(raw["dist"], str) or raw["dist"] not in DIST_TYPES:  # a mapping is unhashable
             raise loc.error(path + ("dist",), f"{what}: unknown distribution '{raw['dist']}'",
                             _suggest(str(raw["dist"]), DIST_NAMES))
         model: Any = DIST_TYPES[raw["dist"]]
@@ -366,37 +387,21 @@ def _end_path(path: tuple[Any, ...], spec: Spec, end: str) -> tuple[Any, ...]:
 
 
 def _parse_actor_params(loc: Located, path: tuple[Any, ...], body: dict[str, Any], role: Role,
-                        facts: dict[str, Any], actor: str, allow_meta: bool) -> dict[tuple[str, str], Spec]:
+                        facts: dict[str, Any], actor: str, allow_meta: bool,
+                        problems: Problems) -> dict[tuple[str, str], Spec]:
+    """The parameters an actor's mapping sets, each checked on its own (mistakes go to ``problems``)."""
     out: dict[tuple[str, str], Spec] = {}
     known = REGISTRY[role]
     for key, raw in body.items():
         if allow_meta and key in ACTOR_KEYS:
             continue
-        if key not in known:
-            choices = list(known) + (list(ACTOR_KEYS) if allow_meta else [])
-            raise loc.error(path + (key,), f"unknown parameter '{key}' for {actor} (a {role})",
-                            _suggest(str(key), choices), key=True)
-        out[(actor, key)] = parse_spec(loc, path + (key,), raw, known[key], facts, f"{actor}.{key}")
+        with problems.check():
+            if key not in known:
+                choices = list(known) + (list(ACTOR_KEYS) if allow_meta else [])
+                raise loc.error(path + (key,), f"unknown parameter '{key}' for {actor} (a {role})",
+                                _suggest(str(key), choices), key=True)
+            out[(actor, key)] = parse_spec(loc, path + (key,), raw, known[key], facts, f"{actor}.{key}")
     return out
-
-
-def load_facts(path: Path) -> dict[str, dict[str, Any]]:
-    """Seed facts by id from a facts file (``seeds/facts.yaml``)."""
-    loc = load_yaml(path)
-    facts = loc.data.get("facts") if isinstance(loc.data, dict) else None
-    if not isinstance(facts, list):
-        raise loc.error((), "a facts file needs a 'facts:' list", "see seeds/facts.yaml")
-    out: dict[str, dict[str, Any]] = {}
-    for i, fact in enumerate(facts):
-        if not isinstance(fact, dict) or "id" not in fact or "claim" not in fact:
-            raise loc.error(("facts", i), "each fact needs an 'id' and a 'claim'", "add them")
-        if fact["id"] in out:
-            raise loc.error(("facts", i, "id"), f"duplicate fact id '{fact['id']}'", "give each fact its own id")
-        out[str(fact["id"])] = fact
-    return out
-
-
-NEARBY_FACTS = "../seeds/facts.yaml"  # where a scenario without 'seeds:' looks first, as in the repository
 
 
 def scenario_file(scenario: str | Path) -> str | Path:
@@ -420,36 +425,12 @@ def scenario_file(scenario: str | Path) -> str | Path:
     return scenario
 
 
-def facts_file(loc: Located, scenario: Path, seeds: str | None) -> Path:
-    """The seed facts file a scenario cites: its ``seeds:`` path, relative to the scenario file;
-    without one, ``../seeds/facts.yaml`` if there is such a file, else the facts that ship with geosim
-    (so that a scenario written anywhere after a plain install can cite ``seed:ID``)."""
-    if seeds is None:
-        nearby = (scenario.parent / NEARBY_FACTS).resolve()
-        return nearby if nearby.is_file() else facts_path()
-    # Problems with the file named are reported at the 'seeds:' line, where the fix is; only
-    # mistakes inside a facts file point into it.
-    fix = "point 'seeds:' at a facts file (.yaml), relative to this file, or leave 'seeds:' out to use the built-in facts"
-    if "\x00" in seeds or Path(seeds).suffix not in (".yaml", ".yml"):
-        raise loc.error(("seeds",), f"'seeds:' names '{seeds[:80]}', not a .yaml file", fix)
-    path = (scenario.parent / seeds).resolve()
-    try:
-        info = path.stat()  # stat, never open: a FIFO must not block the check
-    except OSError:
-        raise loc.error(("seeds",), f"seed facts file '{seeds}' not found", fix) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise loc.error(("seeds",), f"seed facts file '{seeds}' is not a regular file", fix)
-    if info.st_size > MAX_BYTES:
-        raise loc.error(("seeds",), f"seed facts file '{seeds}' is {info.st_size:,} bytes, over the limit of "
-                        f"{MAX_BYTES:,}", fix)
-    return path
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario: a file, or a built-in scenario by name (``"ukraine_2025"``).
 
-    Raises ``ScenarioError`` with file:line:col for a bad file, ``UsageError`` for a name that is
-    neither a file nor a built-in scenario.
+    Raises ``ScenarioError`` with file:line:col for a bad file (``ScenarioErrors``, listing up
+    to 20, for a file with several mistakes: ``simulator.scenario.problems``), ``UsageError``
+    for a name that is neither a file nor a built-in scenario.
     """
     path = scenario_file(path)
     loc = load_yaml(path)
@@ -457,79 +438,146 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(data, dict):
         raise loc.error((), "a scenario file must be a mapping of keys (name:, actors:, options: ...)",
                         "see docs/scenarios.md for an example")
-    try:
-        top = _TopLevel.model_validate(data)
-    except ValidationError as exc:
-        _raise_pydantic(loc, (), exc)
-        raise
-    if not _SLUG.fullmatch(top.name):
-        # The name becomes the default output folder (results/<name>): never a path.
-        raise loc.error(("name",), f"scenario name '{top.name[:60]}' is not a simple name",
-                        "use letters, digits, '_' and '-' (at most 64, starting with a letter or digit)")
-    facts = load_facts(facts_file(loc, Path(path), top.seeds))
+    problems = Problems()
+    top = _top_level(loc, data, problems)
+    with problems.check():
+        if not _SLUG.fullmatch(top.name):
+            # The name becomes the default output folder (results/<name>): never a path.
+            raise loc.error(("name",), f"scenario name '{top.name[:60]}' is not a simple name",
+                            "use letters, digits, '_' and '-' (at most 64, starting with a letter or digit)")
+    facts: dict[str, dict[str, Any]] | None = None
+    with problems.check():
+        facts_at = facts_file(loc, Path(path), top.seeds)
+        facts = load_facts(facts_at)
+    if facts is None:  # without its facts no source can be checked
+        problems.raise_if_any()
+        raise AssertionError("unreachable: the facts file failed without a mistake")  # pragma: no cover
 
     actors: dict[str, Actor] = {}
     base: dict[tuple[str, str], Spec] = {}
     for name, body in top.actors.items():
-        apath = ("actors", name)
-        if not _NAME.fullmatch(str(name)):
-            raise loc.error(apath, f"actor name '{name}' is not a simple name",
-                            "use lower-case letters, digits and underscores", key=True)
-        role = body.get("role")
-        if role is None:
-            raise loc.error(apath, f"actor '{name}' has no role", "add 'role:' (one of " + ", ".join(ROLES) + ")")
-        if role not in ROLES:
-            raise loc.error(apath + ("role",), f"unknown role '{role}'", _suggest(str(role), ROLES))
-        for meta in ("label", "description"):
-            if meta in body and not isinstance(body[meta], str):
-                raise loc.error(apath + (meta,), f"{name}.{meta} must be text", "quote it")
-        actors[name] = Actor(name, role, str(body.get("label", name)), str(body.get("description", "")))
-        base.update(_parse_actor_params(loc, apath, body, role, facts, name, allow_meta=True))
+        with problems.check():
+            actors[name] = _actor(loc, name, body)
+        if name in actors:
+            base.update(_parse_actor_params(loc, ("actors", name), body, actors[name].role, facts, name,
+                                            allow_meta=True, problems=problems))
 
-    for role in ("challenger", "defender"):
-        found = [a.name for a in actors.values() if a.role == role]
-        if len(found) != 1:
-            raise loc.error(("actors",), f"a scenario needs exactly one {role}, found {len(found)}",
-                            f"give exactly one actor 'role: {role}'", key=True)
+    if len(actors) == len(top.actors):  # with an actor's role unreadable, the count means nothing
+        for role in ("challenger", "defender"):
+            found = [a.name for a in actors.values() if a.role == role]
+            with problems.check():
+                if len(found) != 1:
+                    raise loc.error(("actors",), f"a scenario needs exactly one {role}, found {len(found)}",
+                                    f"give exactly one actor 'role: {role}'", key=True)
 
     constants: dict[str, Spec] = {}
     for cname, raw in top.constants.items():
-        cpath = ("constants", cname)
-        if cname not in CONSTANTS:
-            raise loc.error(cpath, f"unknown constant '{cname}'", _suggest(str(cname), list(CONSTANTS)), key=True)
-        constants[cname] = parse_spec(loc, cpath, raw, CONSTANTS[cname], facts, f"constants.{cname}")
+        with problems.check():
+            cpath = ("constants", cname)
+            if cname not in CONSTANTS:
+                raise loc.error(cpath, f"unknown constant '{cname}'", _suggest(str(cname), list(CONSTANTS)),
+                                key=True)
+            constants[cname] = parse_spec(loc, cpath, raw, CONSTANTS[cname], facts, f"constants.{cname}")
 
     own: dict[str, dict[tuple[str, str], Spec]] = {}
     shapes: dict[str, _OptionShape] = {}
     for oname, body in top.options.items():
-        opath = ("options", oname)
-        if not _NAME.fullmatch(str(oname)):  # options are named on the command line, in lists with ',' and in files
-            raise loc.error(opath, f"option name '{str(oname)[:60]}' is not a simple name",
-                            "use lower-case letters, digits and underscores, starting with a letter", key=True)
-        if not isinstance(body, dict):
-            raise loc.error(opath, f"option '{oname}' must be a mapping", "give it 'description:' and 'actors:'")
-        try:
-            shape = _OptionShape.model_validate(body)
-        except ValidationError as exc:
-            _raise_pydantic(loc, opath, exc)
-            raise
+        with problems.check():
+            shapes[oname] = _option_shape(loc, oname, body)
+        if oname not in shapes:
+            continue
         changes: dict[tuple[str, str], Spec] = {}
-        for aname, params in shape.actors.items():
+        for aname, params in shapes[oname].actors.items():
+            opath = ("options", oname, "actors", aname)
             if aname not in actors:
-                raise loc.error(opath + ("actors", aname), f"option '{oname}' names an unknown actor '{aname}'",
-                                _suggest(str(aname), list(actors)), key=True)
-            changes.update(_parse_actor_params(loc, opath + ("actors", aname), params, actors[aname].role,
-                                               facts, aname, allow_meta=False))
-        own[oname], shapes[oname] = changes, shape
-    resolved = resolve_bases(loc, {name: shape.based_on for name, shape in shapes.items()}, own)
+                with problems.check():
+                    if aname not in top.actors:  # an actor whose own definition failed was reported there
+                        raise loc.error(opath, f"option '{oname}' names an unknown actor '{aname}'",
+                                        _suggest(str(aname), list(top.actors)), key=True)
+                continue
+            changes.update(_parse_actor_params(loc, opath, params, actors[aname].role, facts, aname,
+                                               allow_meta=False, problems=problems))
+        own[oname] = changes
+    if len(shapes) < len(top.options):  # bases and the baseline may name the options that failed
+        problems.raise_if_any()
+    with problems.check():
+        resolved = resolve_bases(loc, {name: shape.based_on for name, shape in shapes.items()}, own)
+        if top.baseline not in shapes:
+            raise loc.error(("baseline",), f"baseline '{top.baseline}' is not one of the options",
+                            _suggest(top.baseline, list(shapes)))
+    problems.raise_if_any()
     options = {name: Option(name, shape.description, resolved[name], shape.based_on) for name, shape in shapes.items()}
-    if top.baseline not in options:
-        raise loc.error(("baseline",), f"baseline '{top.baseline}' is not one of the options",
-                        _suggest(top.baseline, list(options)))
 
-    digest = loc.sha256
+    written = [(("actors", a, p), f"{a}.{p}", spec, REGISTRY[actors[a].role][p]) for (a, p), spec in base.items()]
+    written += [(("constants", c), f"constants.{c}", spec, CONSTANTS[c]) for c, spec in constants.items()]
+    written += [(("options", o, "actors", a, p), f"option {o}: {a}.{p}", spec, REGISTRY[actors[a].role][p])
+                for o, changes in own.items() for (a, p), spec in changes.items()]
+    borrowed = None
+    if top.seeds is None and same_bytes(facts_at, facts_path()):
+        shipped = facts_at.resolve() == facts_path().resolve()
+        borrowed = "the ones that ship with geosim" if shipped else f"'{NEARBY_FACTS}'"
     return Scenario(
         path=str(path), name=top.name, description=top.description, horizon_months=top.horizon_months,
         worlds=top.worlds, seed=top.seed, actors=actors, base=base, constants=constants,
-        baseline=top.baseline, options=options, facts=facts, sha256=digest,
+        baseline=top.baseline, options=options, facts=facts, sha256=loc.sha256,
+        warnings=source_warnings(loc, written, borrowed),
     )
+
+
+# The top-level keys a file can do without while the rest is checked: stand-ins for bad values.
+_STAND_INS: dict[str, Any] = {"name": "scenario", "description": "", "horizon_months": 1, "worlds": 1, "seed": 0,
+                              "constants": {}}
+
+
+def _top_level(loc: Located, data: dict[str, Any], problems: Problems) -> _TopLevel:
+    """The top-level keys, checked. Mistakes in ``name``, ``horizon_months``, ``worlds``, ``seed``,
+    ``description`` or ``constants`` (or an unknown key) are noted and the rest is checked with
+    stand-ins; any other mistake there ends the check."""
+    try:
+        return _TopLevel.model_validate(data)
+    except ValidationError as exc:
+        for error in _pydantic_errors(loc, (), exc):
+            problems.add(error)
+        bad = {e["loc"][0] if e["loc"] else "" for e in exc.errors(include_url=False)}
+    fields = _TopLevel.model_fields
+    if any(key in fields and key not in _STAND_INS for key in bad) or "" in bad:
+        problems.raise_if_any()
+    kept = {k: v for k, v in data.items() if k in fields and k not in bad}
+    try:
+        return _TopLevel.model_validate({**kept, **{k: _STAND_INS[k] for k in bad if k in _STAND_INS}})
+    except ValidationError:  # pragma: no cover - the stand-ins are valid
+        problems.raise_if_any()
+        raise
+
+
+def _actor(loc: Located, name: Any, body: dict[str, Any]) -> Actor:
+    """An actor's name, role, label and description, checked (its parameters are checked apart)."""
+    apath = ("actors", name)
+    if not _NAME.fullmatch(str(name)):
+        raise loc.error(apath, f"actor name '{name}' is not a simple name",
+                        "use lower-case letters, digits and underscores", key=True)
+    role = body.get("role")
+    if role is None:
+        raise loc.error(apath, f"actor '{name}' has no role", "add 'role:' (one of " + ", ".join(ROLES) + ")")
+    if role not in ROLES:
+        raise loc.error(apath + ("role",), f"unknown role '{role}'", _suggest(str(role), ROLES))
+    for meta in ("label", "description"):
+        if meta in body and not isinstance(body[meta], str):
+            raise loc.error(apath + (meta,), f"{name}.{meta} must be text", "quote it")
+    return Actor(name, role, str(body.get("label", name)), str(body.get("description", "")))
+
+
+def _option_shape(loc: Located, oname: Any, body: Any) -> _OptionShape:
+    """An option's name and keys, checked (its settings are checked apart)."""
+    opath = ("options", oname)
+    if not _NAME.fullmatch(str(oname)):  # options are named on the command line, in lists with ',' and in files
+        raise loc.error(opath, f"option name '{str(oname)[:60]}' is not a simple name",
+                        "use lower-case letters, digits and underscores, starting with a letter", key=True)
+    if not isinstance(body, dict):
+        raise loc.error(opath, f"option '{oname}' must be a mapping", "give it 'description:' and 'actors:'")
+    try:
+        return _OptionShape.model_validate(body)
+    except ValidationError as exc:
+        _raise_pydantic(loc, opath, exc)
+        raise
+

@@ -204,6 +204,12 @@ def _syntax_error(name: str, exc: yaml.YAMLError, text: str | None = None) -> Sc
             return ScenarioError(name, start[0], start[1],
                                  f"YAML syntax error: quoted text runs on from here to line {end}",
                                  "close the quote on this line")
+    alias = re.fullmatch(r"found undefined alias '?(.*?)'?", problem)
+    if alias is not None:  # '*name' with no '&name' before it: nothing to do with indentation
+        name_ = printable(alias.group(1), 60)
+        return ScenarioError(name, line, col, f"the alias '*{name_}' is used but no anchor '&{name_}' comes before it",
+                             f"mark the value to repeat with '&{name_}' above this line (an anchor must come before "
+                             "its aliases), or write the value out")
     what = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     return ScenarioError(name, line, col, what, "fix the indentation, colons or quotes near here")
 
