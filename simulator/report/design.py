@@ -20,7 +20,7 @@ from simulator.analysis.results import Results
 from simulator.files import atomic_directory
 from simulator.report.figures import GREYS, MARKERS, STYLES
 from simulator.report.labels import percent, points
-from simulator.report.write import MANIFEST, file_sha256
+from simulator.report.write import MANIFEST, file_sha256, rounded
 from simulator.scenario.outcomes import outcome_of_column
 
 DESIGN_FILE = "sweep.csv"
@@ -119,11 +119,12 @@ def save_design(table: pd.DataFrame, results: Results, directory: str | Path, fo
     figure), the run's ``summary.csv``, ``survival.csv``, ``differences.csv`` and ``pairs.csv``, and
     ``manifest.json`` with the SHA-256 of each, so that ``load_results`` reads the folder back."""
     with atomic_directory(directory, force=force) as tmp:
-        table.to_csv(tmp / DESIGN_FILE, index=False)
-        results.summary.to_csv(tmp / "summary.csv", index=False)
-        results.survival.to_csv(tmp / "survival.csv", index=False)
-        results.compare().to_csv(tmp / "differences.csv", index=False)
-        results.pairs.to_csv(tmp / "pairs.csv", index=False)
+        # rounded as the run's tables are, and no baseline-minus-itself rows in differences.csv
+        rounded(table).to_csv(tmp / DESIGN_FILE, index=False)
+        rounded(results.summary).to_csv(tmp / "summary.csv", index=False)
+        rounded(results.survival).to_csv(tmp / "survival.csv", index=False)
+        rounded(results.differences()).to_csv(tmp / "differences.csv", index=False)
+        rounded(results.pairs).to_csv(tmp / "pairs.csv", index=False)
         if plots:
             fig = plot_design(table)
             try:
