@@ -95,3 +95,36 @@ def test_interstate_briers_at_fixed_horizons_score_only_cases_followed_that_long
     assert out["brier_1y_base_rate"] == pytest.approx(np.mean([(1 / 3 - 1) ** 2, (1 / 3) ** 2, (1 / 3) ** 2]))
     assert out["brier_5y_cases"] == 2 and out["brier_5y"] == pytest.approx(np.mean([(0.3 - 1) ** 2, 0.3 ** 2]))
     assert out["brier_5y_skill"] == pytest.approx(1 - out["brier_5y"] / 0.25)
+
+
+def test_a_refit_never_sees_the_cases_it_predicts_and_base_rates_come_from_training(tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    import simulator.history.calibrate as C
+    from simulator.history.cases import read_cases
+    from simulator.history.crossval import folds as deal
+
+    small = tmp_path / "small.csv"
+    small.write_text(SMALL)
+    rows = settings.DEFAULT_FORTNA.read_text().splitlines()
+    fortna = tmp_path / "fortna.csv"
+    fortna.write_text("\n".join(rows[:1] + rows[1::12]) + "\n")  # 8 of Fortna's cases
+    seen: list[set[str]] = []
+
+    class Recording(C.Objective):
+        def __post_init__(self) -> None:
+            seen.append({c.case_id for c in self.cases})
+            super().__post_init__()
+
+    monkeypatch.setattr(C, "Objective", Recording)
+    report = calibrate(small, fortna, worlds=6, seed=5, max_evals=2, loo_max_evals=1, war_outcomes=None)
+    everything = seen[0]  # the full fit sees every case
+    fortna_ids = {r.split(",")[0] for r in rows[1::12]}
+    assert everything == {"a", "b", "c", "d"} | fortna_ids
+    left_out = sorted((everything - s for s in seen[1:]), key=sorted)
+    cv = report.cross_validation
+    assert cv is not None and cv.fortna is not None
+    expected = [{i} for i in "abcd"] + [{c.case_id for c in f} for f in deal(cv.fortna.cases)]
+    assert sorted(left_out, key=sorted) == sorted(expected, key=sorted)  # each refit lacks exactly its held-out set
+    interstate = read_cases(small, None)
+    for c in interstate:
+        assert cv.interstate.base_rates[c.case_id] == training_rates([x for x in interstate if x is not c])

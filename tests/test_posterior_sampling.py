@@ -54,3 +54,36 @@ def test_written_draws_read_back_with_their_comment(tmp_path) -> None:
     back = pd.read_csv(path, comment="#")
     assert list(back.columns) == ["draw", "hazard_intercept", "hazard_exponent"]
     np.testing.assert_allclose(back["hazard_intercept"], post.draws["hazard_intercept"], rtol=1e-5)
+
+
+def test_draws_are_written_walker_by_walker_so_evenly_spaced_picks_reach_every_walker(tmp_path) -> None:
+    from simulator.scenario.posterior_draws import load_draws
+
+    walkers, steps, burn = 6, 9, 4
+    post = sample_posterior(log_gauss, MEAN.copy(), values, walkers=walkers, steps=steps, burn=burn, seed=2)
+    kept = steps - burn
+    # the same chain run by hand with emcee: rows are walker 0's kept steps, then walker 1's ...
+    import emcee
+
+    rng = np.random.RandomState(2)
+    start = MEAN + 0.02 * rng.standard_normal((walkers, 2))
+    sampler = emcee.EnsembleSampler(walkers, 2, lambda xs: np.array([log_gauss(x) for x in xs]), vectorize=True)
+    sampler.run_mcmc(emcee.State(start, random_state=rng.get_state()), steps)
+    chain = sampler.get_chain(discard=burn)  # (steps, walkers, 2)
+    blocks = chain[:, :, 0].T  # walker by walker
+    np.testing.assert_allclose(post.draws["hazard_intercept"].to_numpy().reshape(walkers, kept), blocks)
+    path = write_draws(tmp_path / "draws.csv", post)
+    picked = load_draws(path).pick(walkers)
+    assert [draw for draw, _ in picked] == [w * kept for w in range(walkers)]  # the first kept step of each walker
+    np.testing.assert_allclose([v["hazard_intercept"] for _, v in picked], blocks[:, 0], rtol=1e-5)
+
+
+def test_the_shipped_draws_picked_for_the_demo_come_from_every_walker() -> None:
+    from simulator.scenario.posterior_draws import load_draws
+
+    draws = load_draws()
+    walkers = 12  # as the file's first line says
+    assert "12 walkers" in draws.comments[0] and "walker by walker" in draws.comments[0]
+    per_walker = len(draws) // walkers
+    picked = [draw for draw, _ in draws.pick(20)]
+    assert {d // per_walker for d in picked} == set(range(walkers))

@@ -12,7 +12,7 @@ the Monte Carlo error of ``worlds`` worlds per case frozen in. The sampler's own
 numbers come from ``seed``: the same call gives the same draws.
 
 The draws are written as CSV (``write_draws``), one row per draw and one column per
-calibrated constant, and shipped as package data (``simulator/data/history/
+calibrated constant, walker by walker (each walker's kept steps in turn), and shipped as package data (``simulator/data/history/
 posterior_constants.csv``); ``geosim run --posterior K`` reads them.
 """
 
@@ -46,7 +46,8 @@ class PosteriorDraws:
 
     def comment(self) -> str:
         return (f"posterior draws of the calibrated constants: emcee, {self.walkers} walkers x {self.steps} steps, "
-                f"first {self.burn} steps dropped, mean acceptance {self.acceptance:.2f}, seed {self.seed} "
+                f"first {self.burn} steps dropped, mean acceptance {self.acceptance:.2f}, seed {self.seed}; "
+                f"written walker by walker "
                 f"(geosim calibrate --posterior; docs/validation.md)")
 
 
@@ -83,7 +84,10 @@ def sample_posterior(log_posterior: Callable[[np.ndarray], float], x_best: np.nd
     for k, _ in enumerate(sampler.sample(state, iterations=steps), start=1):
         if progress is not None and (k % 5 == 0 or k == steps):
             progress(f"  posterior: step {k} of {steps}, acceptance {np.mean(sampler.acceptance_fraction):.2f}")
-    chain = sampler.get_chain(discard=burn, flat=True)
+    # Walker by walker (all kept steps of the first walker, then the second ...), so that draws
+    # picked evenly through the file come from every walker, not from a few.
+    kept = sampler.get_chain(discard=burn)  # (steps, walkers, constants)
+    chain = kept.swapaxes(0, 1).reshape(-1, dim)
     rows = [to_values(x) for x in chain]
     draws = pd.DataFrame(rows)
     draws.insert(0, "draw", np.arange(len(draws)))

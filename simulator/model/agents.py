@@ -126,6 +126,7 @@ class Challenger(Actor):
             self._mean[g.name] = _beta_mean(a, b)
             self._sd[g.name] = _beta_sd(a, b)
         self.last_hazard = np.zeros(n)
+        self._exponent_may_be_zero = not bool(np.all(np.asarray(model.constants.hazard_exponent) > 0))
         self.last_preventive: Array | None = None
         self.refuse_chance: Array = np.zeros(n)
         # mean hazard over the worlds holding when the month's decision was made (the reporter)
@@ -269,7 +270,13 @@ class Challenger(Actor):
         self.last_preventive = motive
         if motive is not None:
             logit += c.preventive_weight * motive
-        logit *= c.hazard_exponent
+        if self._exponent_may_be_zero:  # 0 x log(0) is NaN: a challenger that wants nothing still never strikes
+            nothing_to_gain = np.isneginf(logit)
+            with np.errstate(invalid="ignore"):
+                logit *= c.hazard_exponent
+            logit[nothing_to_gain] = -np.inf
+        else:
+            logit *= c.hazard_exponent
         logit += c.hazard_intercept
         logit += c.tension_weight * m.tension
         return expit(logit, out=logit)

@@ -268,8 +268,14 @@ class ForceContributor(Guarantor):
         return self.expected_tripwire(backed=self.model.backstop_available())
 
     def objection_on_offer(self) -> Any:
-        """The contributor's ``objection`` wherever it offers troops."""
-        return np.where(np.asarray(self.p.troops_offered) > 0, self.p.objection, 0.0)
+        """The contributor's ``objection`` wherever it offers troops, times the chance the force comes.
+
+        A contributor that insists on a backstop nobody offers deploys only with probability
+        1 - needs_backstop: the challenger objects to the troops it expects, as the defender
+        counts them (``expected_tripwire``).
+        """
+        comes = 1.0 - self.p.needs_backstop * (1.0 - np.asarray(self.model.backstop_available(), float))
+        return np.where(np.asarray(self.p.troops_offered) > 0, self.p.objection * comes, 0.0)
 
     def power(self) -> Any:
         """power + power_per_1000_troops x troops / 1000 (read-only)."""

@@ -210,7 +210,10 @@ def describe(results: Results, measure: str = "p_hold_36", baseline: str | None 
     if "p_agreed" in order and order["p_agreed"].notna().any():
         names = {**SIDES, **(actors or {})}
         out.append("**Deal and holding, per option** (holding overall is the chance of a deal times holding "
-                   "among agreed deals; a world where both sides refuse counts as a refusal by each):")
+                   "among agreed deals; a world where both sides refuse counts as a refusal by each). Holding "
+                   "among agreed deals is measured on different worlds for each option (those where it was "
+                   "signed), so it mixes what the option does with who signs it; compare options on holding "
+                   "overall, world by world:")
         out.append("\n".join(f"- {_deal_text(r, stability, names, horizon)}" for _, r in order.iterrows()
                              if pd.notna(r["p_agreed"])))
 
