@@ -484,17 +484,6 @@ class CalibrationReport:
 
 # ------------------------------------------------------------------------------ the command
 
-def refit_without(held: Case, cases: list[Case], trials: Trials, names: tuple[str, ...], start: dict[str, float],
-                  max_evals: int, horizon: int, figures: bool = True) -> tuple[float, dict[str, float], int]:
-    """Leave-one-out: refit ``names`` without the case ``held``, from ``start`` with a small simplex
-    (``LOO_STEP``), and predict the held-out case's mean months within ``horizon``.
-
-    Returns that prediction, the refitted constants and the refit's loss evaluations.
-    """
-    predicted, fitted, evaluations = refit_predict([held], cases, trials, names, start, max_evals, horizon, figures)
-    return predicted[held.case_id][0], fitted, evaluations
-
-
 def refit_predict(held: list[Case], cases: list[Case], trials: Trials, names: tuple[str, ...],
                   start: dict[str, float], max_evals: int, horizon: int,
                   figures: bool = True) -> tuple[dict[str, tuple[float, float]], dict[str, float], int]:

@@ -53,21 +53,16 @@ class Defender(Actor):
         an accession completes or a force deploys, discounted by the months before it does),
         weighted by the same prior credibility the challenger starts with.
         """
-        none_answer = np.ones(self.model.n_worlds)
-        for g in guarantors:
-            none_answer = none_answer * (1.0 - g.offered_commitment() * g.p.credibility_prior_mean)
-        security = 1.0 - none_answer
+        security = _believed_protection(self.model.n_worlds,
+                                        [(g.offered_commitment(), g.p.credibility_prior_mean) for g in guarantors])
         for pat in patrons:
             security = security + self.p.aid_security_per_bn_year * pat.p.aid_bn_per_year * pat.p.will_initial
         return security + self.p.war_weariness >= self.p.guarantee_demand
 
     def protection(self) -> Array:
         """The protection the defender believes it has now: 1 - prod(1 - c_g x credibility_prior_mean_g)."""
-        none_answer = np.ones(self.model.n_worlds)
-        for g in self.model.guarantors:
-            if g.committed_anywhere():
-                none_answer *= 1.0 - g.commitment() * g.p.credibility_prior_mean
-        return 1.0 - none_answer
+        return _believed_protection(self.model.n_worlds, [(g.commitment(), g.p.credibility_prior_mean)
+                                                          for g in self.model.guarantors if g.committed_anywhere()])
 
     def step(self) -> None:
         """Capability wears down and is rebuilt by own production and aid.
@@ -294,8 +289,9 @@ class Challenger(Actor):
         engaged = [(k, g, g.commitment()) for k, g in enumerate(m.guarantors) if g.committed_anywhere()]
         hazard = self.restart_hazard(engaged)
         self.last_hazard = hazard
-        holding = m.holding_worlds()
-        self.mean_hazard_at_risk = float(hazard.take(holding).mean()) if holding.size else float("nan")
+        if m.datacollector is not None:  # the reporter's value, before this month's restarts end any world
+            holding = m.holding_worlds()
+            self.mean_hazard_at_risk = float(hazard.take(holding).mean()) if holding.size else float("nan")
         restart = m.alive & (m.streams.uniform("event:restart", m.month) < hazard)
         m.end_ceasefire(restart, initiator=m.CHALLENGER)
         m.answer_restart(restart, engaged)
@@ -349,6 +345,15 @@ class Challenger(Actor):
             self.update_beliefs(g, sel, answered)
             m.answered[sel] += answered
             g.on_probed(sel, answered)
+
+
+def _believed_protection(n: int, commitments: list[tuple[Any, Any]]) -> Array:
+    """1 - prod(1 - commitment x credibility_prior_mean): the chance, as the defender sees it, that some
+    guarantor fights for it; ``commitments`` lists (commitment, credibility_prior_mean) per guarantor."""
+    none_answer = np.ones(n)
+    for commitment, credibility in commitments:
+        none_answer = none_answer * (1.0 - commitment * credibility)
+    return 1.0 - none_answer
 
 
 def _beta_mean(a: Array, b: Array) -> Array:

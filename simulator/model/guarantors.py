@@ -261,8 +261,11 @@ class ForceContributor(Guarantor):
         """
         offered = self.p.troops_offered
         tripwire = offered / (offered + self.p.tripwire_half_troops)
-        deploys = 1.0 - self.p.needs_backstop * (1.0 - np.asarray(backed, float))
-        return tripwire * deploys * (1.0 - self.model.constants.discount_per_month) ** self.p.deploy_month
+        return tripwire * self.deploy_chance(backed) * (1.0 - self.model.constants.discount_per_month) ** self.p.deploy_month
+
+    def deploy_chance(self, backed: Any) -> Any:
+        """1 - needs_backstop x [no backstop]: the chance the offered force comes (``backed`` per world)."""
+        return 1.0 - self.p.needs_backstop * (1.0 - np.asarray(backed, float))
 
     def offered_commitment(self) -> Any:
         return self.expected_tripwire(backed=self.model.backstop_available())
@@ -274,7 +277,7 @@ class ForceContributor(Guarantor):
         1 - needs_backstop: the challenger objects to the troops it expects, as the defender
         counts them (``expected_tripwire``).
         """
-        comes = 1.0 - self.p.needs_backstop * (1.0 - np.asarray(self.model.backstop_available(), float))
+        comes = self.deploy_chance(self.model.backstop_available())
         return np.where(np.asarray(self.p.troops_offered) > 0, self.p.objection * comes, 0.0)
 
     def power(self) -> Any:

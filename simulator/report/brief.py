@@ -37,9 +37,10 @@ from simulator.report.brief_evidence import (MAX_TABLE_BYTES, depends_section, r
 from simulator.report.brief_html import (Html, bullets, figure, inline, join, page, para, png_data_uri, section,
                                          table, tag)
 from simulator.report.brief_sources import run_scenario, sources_section
-from simulator.report.labels import digits, percent, points
+from simulator.report.labels import digits
 from simulator.report.posterior import POSTERIOR_FILE, number, share
-from simulator.report.reading import SIDES, describe
+from simulator.report.reading import (SIDES, describe, difference_line, difference_text, interval_text, months_text,
+                                       paired, verdict)
 from simulator.report.write import REMAKE, load_results
 from simulator.scenario.load import Scenario
 from simulator.scenario.outcomes import (
@@ -81,49 +82,12 @@ def read_posterior(results_dir: Path, manifest: Mapping[str, Any]) -> pd.DataFra
 
 # ---------------------------------------------------------------------------- the answer
 
-# Numbers in words as the readings (``simulator.report.reading``) write them.
-
-
-def _interval(r: pd.Series, col: str) -> str:
-    """``42.7% (95% interval 40.6% to 44.9%)``."""
-    lo, hi = r[col + "_lo"], r[col + "_hi"]
-    k = digits(r[col], lo, hi)
-    return f"{percent(r[col], k)} (95% interval {percent(lo, k)} to {percent(hi, k)})"
-
-
-def _difference_text(row: pd.Series) -> str:
-    """``+15.4 percentage points (95% interval +13.7 to +17.2)``."""
-    k = digits(row["difference"], row["lower"], row["upper"])
-    return (f"{points(row['difference'], k)} percentage points "
-            f"(95% interval {points(row['lower'], k)} to {points(row['upper'], k)})")
-
-
 def _stability(summary: pd.DataFrame, column: str) -> Outcome:
     """The probability of holding named by ``column`` if the run estimated it, else holding at the horizon."""
     if column in summary and summary[column].notna().any():
         return outcome_of_column(column)
     return next(o for o in all_outcomes() if isinstance(o.tally, HoldingAt) and o.tally.month is None
                 and not o.tally.among_agreed)
-
-
-def _months_text(outcome: Outcome, horizon: Any) -> str:
-    month = outcome.tally.month if isinstance(outcome.tally, HoldingAt) else None
-    return f"to the end of the horizon ({horizon} months)" if month is None else f"at {month} months"
-
-
-def _pair(results: Results, option: str, other: str, measure: str) -> pd.Series | None:
-    """The paired difference ``option - other`` in ``measure``, if the pairs table holds it."""
-    p = results.pairs
-    hit = p[(p["option"] == option) & (p["baseline"] == other) & (p["measure"] == measure)]
-    return None if hit.empty or pd.isna(hit["difference"].iloc[0]) else hit.iloc[0]
-
-
-def _verdict(row: pd.Series) -> str:
-    """identical, higher or lower (the 95% interval excludes zero), or unclear (it includes zero)."""
-    d, lo, hi = float(row["difference"]), float(row["lower"]), float(row["upper"])
-    if d == 0 and lo == 0 and hi == 0:
-        return "identical"
-    return "higher" if lo > 0 else "lower" if hi < 0 else "unclear"
 
 
 def _reading_block(reading: str, heading: str) -> list[str]:
@@ -157,32 +121,32 @@ def headline(results: Results, post: pd.DataFrame | None = None) -> str:
     outcome = _stability(s, MEASURE)
     col, key = outcome.columns[0], outcome.name
     horizon = m.get("horizon_months", "?")
-    when = _months_text(outcome, horizon)
+    when = months_text(outcome, horizon)
     base = results.baseline
     worlds = f"{int(m.get('worlds', s['worlds'].iloc[0])):,} simulated worlds"
     ranked = s.sort_values(col, ascending=False, kind="stable").reset_index(drop=True)
     rows = {r["option"]: r for _, r in s.iterrows()}
     if len(s) == 1:
-        return f"Under `{base}` the ceasefire is agreed and still holds {when} in {_interval(rows[base], col)} of {worlds}."
+        return f"Under `{base}` the ceasefire is agreed and still holds {when} in {interval_text(rows[base], col)} of {worlds}."
     top = str(ranked.loc[0, "option"])
     if top != base:
         other, lead = top, (f"`{top}` comes first: the ceasefire is agreed and still holds {when} in "
-                            f"{_interval(rows[top], col)} of {worlds}, against {_interval(rows[base], col)} under "
+                            f"{interval_text(rows[top], col)} of {worlds}, against {interval_text(rows[base], col)} under "
                             f"the baseline `{base}`")
     else:
         other = str(ranked.loc[1, "option"])
         lead = (f"No option does better than the baseline `{base}`: the ceasefire is agreed and still holds {when} in "
-                f"{_interval(rows[base], col)} of {worlds}, against {_interval(rows[other], col)} under `{other}`, "
+                f"{interval_text(rows[base], col)} of {worlds}, against {interval_text(rows[other], col)} under `{other}`, "
                 "the next best")
-    pair = _pair(results, other, base, key)
+    pair = paired(results, other, base, key)
     if pair is None:
         return lead + "."
-    verdict = _verdict(pair)
-    if verdict == "identical":
+    reads = verdict(pair)
+    if reads == "identical":
         tail = "; the outcome is the same as the baseline's in every world."
     else:
-        tail = f"; world by world, `{other}` minus the baseline is {_difference_text(pair)}"
-        tail += (", an interval that includes zero, so these worlds do not show a difference." if verdict == "unclear"
+        tail = f"; world by world, `{other}` minus the baseline is {difference_text(pair)}"
+        tail += (", an interval that includes zero, so these worlds do not show a difference." if reads == "unclear"
                  else ", an interval that excludes zero.")
     return lead + tail + _posterior_clause(post, other, key, m)
 
@@ -190,21 +154,13 @@ def headline(results: Results, post: pd.DataFrame | None = None) -> str:
 def _differences(results: Results, outcome: Outcome) -> list[str]:
     """Each option's paired difference from the baseline, as the readings word it."""
     out = []
-    base, when = results.baseline, _months_text(outcome, results.manifest.get("horizon_months", "?"))
+    base, when = results.baseline, months_text(outcome, results.manifest.get("horizon_months", "?"))
     for option in results.options:
         if option == base:
             continue
-        p = _pair(results, option, base, outcome.name)
-        if p is None:
-            continue
-        v = _verdict(p)
-        if v == "identical":
-            out.append(f"`{option}`: the same outcome as the baseline in every world.")
-        elif v == "unclear":
-            out.append(f"`{option}`: {_difference_text(p)}; the interval includes zero, so these worlds do not show a "
-                       "difference.")
-        else:
-            out.append(f"`{option}`: {_difference_text(p)}; the interval excludes zero: {v} than the baseline.")
+        p = paired(results, option, base, outcome.name)
+        if p is not None:
+            out.append(difference_line(option, p))
     return [f"Holding {when}, world by world against the baseline `{base}`:", *out] if out else []
 
 

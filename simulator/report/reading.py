@@ -40,7 +40,7 @@ class Reading(str):
         printer.text(str(self))
 
 
-def _interval(r: Any, col: str) -> str:
+def interval_text(r: Any, col: str) -> str:
     lo, hi = r[col + "_lo"], r[col + "_hi"]
     k = digits(r[col], lo, hi)
     return f"{percent(r[col], k)} (95% interval {percent(lo, k)} to {percent(hi, k)})"
@@ -92,12 +92,12 @@ def _deal_text(r: pd.Series, overall: Outcome, names: Mapping[str, str], horizon
     held = _value(r, overall.columns[0])
     if_agreed = _holding(month, among_agreed=True)
     if if_agreed is not None and _value(r, if_agreed.columns[0]) is not None:
-        text += f"; where agreed it holds {holds} in {_interval(r, if_agreed.columns[0])}"
+        text += f"; where agreed it holds {holds} in {interval_text(r, if_agreed.columns[0])}"
         return text + (f", so overall in {percent(held)}." if held is not None else ".")
     return text + (f"; overall it holds {holds} in {percent(held)}." if held is not None else ".")
 
 
-def _months_text(outcome: Outcome, horizon: Any) -> str:
+def months_text(outcome: Outcome, horizon: Any) -> str:
     month = outcome.tally.month if isinstance(outcome.tally, HoldingAt) else None
     return f"to the end of the horizon ({horizon} months)" if month is None else f"at {month} months"
 
@@ -111,10 +111,10 @@ def _price_text(outcome: Outcome, r: pd.Series) -> str:
         return f"{outcome.label} {percent(r[column])}"
     if r[column] == 0:
         return f"no {outcome.label} in any world (upper bound {percent(r[column + '_hi'])})"
-    return f"{outcome.label} {_interval(r, column)}"
+    return f"{outcome.label} {interval_text(r, column)}"
 
 
-def _pair(results: Results, option: str, other: str, measure: str) -> pd.Series | None:
+def paired(results: Results, option: str, other: str, measure: str) -> pd.Series | None:
     """Paired difference ``option - other`` for ``measure`` (None if the pairs table lacks it)."""
     pairs = getattr(results, "pairs", None)
     if pairs is None or pairs.empty:
@@ -125,7 +125,7 @@ def _pair(results: Results, option: str, other: str, measure: str) -> pd.Series 
     return hit.iloc[0]
 
 
-def _verdict(row: pd.Series) -> str:
+def verdict(row: pd.Series) -> str:
     """How a paired difference reads: identical, interval excludes zero (and sign), or includes zero."""
     d, lo, hi = float(row["difference"]), float(row["lower"]), float(row["upper"])
     if d == 0 and lo == 0 and hi == 0:
@@ -137,10 +137,21 @@ def _verdict(row: pd.Series) -> str:
     return "unclear"
 
 
-def _difference_text(row: pd.Series) -> str:
+def difference_text(row: pd.Series) -> str:
     k = digits(row["difference"], row["lower"], row["upper"])
     return (f"{points(row['difference'], k)} percentage points "
             f"(95% interval {points(row['lower'], k)} to {points(row['upper'], k)})")
+
+
+def difference_line(option: str, row: pd.Series) -> str:
+    """How a paired difference from the baseline reads: ``\`peacekeepers\`: +13.1 percentage points (...)``."""
+    v = verdict(row)
+    if v == "identical":
+        return f"`{option}`: the same outcome as the baseline in every world."
+    if v == "unclear":
+        return (f"`{option}`: {difference_text(row)}; the interval includes zero, so these worlds "
+                "do not show a difference from the baseline.")
+    return f"`{option}`: {difference_text(row)}; the interval excludes zero: {v} than the baseline."
 
 
 def describe(results: Results, measure: str = "p_hold_36", baseline: str | None = None,
@@ -168,7 +179,7 @@ def describe(results: Results, measure: str = "p_hold_36", baseline: str | None 
     col, key = stability.columns[0], stability.name
     horizon = manifest.get("horizon_months", "?")
     base = baseline or manifest.get("baseline") or str(s["option"].iloc[0])
-    when = _months_text(stability, horizon)
+    when = months_text(stability, horizon)
     out: list[str] = []
 
     worlds = manifest.get("worlds", int(s["worlds"].iloc[0]) if "worlds" in s else None)
@@ -188,21 +199,21 @@ def describe(results: Results, measure: str = "p_hold_36", baseline: str | None 
     out.append(f"**Options ranked by the probability that {which} {when}:**")
     items = []
     for i, r in order.iterrows():
-        line = f"{i + 1}. `{r['option']}`: {_interval(r, col)}"
+        line = f"{i + 1}. `{r['option']}`: {interval_text(r, col)}"
         if i + 1 < len(order):
             nxt = order.loc[i + 1, "option"]
-            pair = _pair(results, r["option"], nxt, key)
+            pair = paired(results, r["option"], nxt, key)
             if pair is not None:
-                v = _verdict(pair)
+                v = verdict(pair)
                 if v == "identical":
                     line += f". The same as `{nxt}` in every world"
                 elif v == "higher":
-                    line += f". Above `{nxt}` by {_difference_text(pair)}"
+                    line += f". Above `{nxt}` by {difference_text(pair)}"
                 elif v == "lower":  # only possible on an exact tie in the point estimates
-                    line += f". Below `{nxt}` by {_difference_text(pair)}"
+                    line += f". Below `{nxt}` by {difference_text(pair)}"
                 else:
                     line += (f". Not distinguishable from `{nxt}` in these worlds: difference "
-                             f"{_difference_text(pair)}, an interval that includes zero")
+                             f"{difference_text(pair)}, an interval that includes zero")
         items.append(line + ".")
     out.append("\n".join(items))
 
@@ -219,22 +230,12 @@ def describe(results: Results, measure: str = "p_hold_36", baseline: str | None 
 
     # Paired differences from the baseline.
     others = [o for o in order["option"] if o != base]
-    diffs = [(o, _pair(results, o, base, key)) for o in others]
+    diffs = [(o, paired(results, o, base, key)) for o in others]
     diffs = [(o, p) for o, p in diffs if p is not None]
     if diffs:
         out.append(f"**Compared with the baseline (`{base}`)**, world by world (the same worlds under each "
                    f"option), on the probability of holding {when}:")
-        items = []
-        for o, p in diffs:
-            v = _verdict(p)
-            if v == "identical":
-                items.append(f"- `{o}`: the same outcome as the baseline in every world.")
-            elif v == "unclear":
-                items.append(f"- `{o}`: {_difference_text(p)}; the interval includes zero, so these worlds "
-                             "do not show a difference from the baseline.")
-            else:
-                items.append(f"- `{o}`: {_difference_text(p)}; the interval excludes zero: {v} than the baseline.")
-        out.append("\n".join(items))
+        out.append("\n".join(f"- {difference_line(o, p)}" for o, p in diffs))
 
     # Price: every outcome declared part of it, costs (means) before risks (shares).
     price = sorted((o for o in all_outcomes() if o.price and o.columns[0] in s), key=lambda o: o.tally.share)
@@ -253,7 +254,7 @@ def describe(results: Results, measure: str = "p_hold_36", baseline: str | None 
         lead = f"The option ranked first on stability, `{top['option']}`,"
         if worst == [top["option"]]:
             sentence = (f"{lead} also has the highest estimated risk of a direct clash: "
-                        f"{_interval(top, 'p_direct_clash')}.")
+                        f"{interval_text(top, 'p_direct_clash')}.")
         else:
             names = " and ".join(f"`{w}`" for w in worst)
             sentence = f"Highest estimated risk of a direct clash: {names} ({percent(clash.max())})."
@@ -274,32 +275,32 @@ def describe_sweep(table: pd.DataFrame, results: Results, measure: str = "p_hold
     """
     stability = _stability(table, measure)
     col, key = stability.columns[0], stability.name
-    when = _months_text(stability, getattr(results, "manifest", {}).get("horizon_months", "?"))
+    when = months_text(stability, getattr(results, "manifest", {}).get("horizon_months", "?"))
     lever = str(table["parameter"].iloc[0])
     values = [str(v) for v in table["value"]]
     lo_i, hi_i = int(table[col].to_numpy().argmin()), int(table[col].to_numpy().argmax())
     out = [f"`{lever}` from {values[0]} to {values[-1]}: the probability of holding {when} ranges from "
-           f"{_interval(table.iloc[lo_i], col)} at {values[lo_i]} to {_interval(table.iloc[hi_i], col)} "
+           f"{interval_text(table.iloc[lo_i], col)} at {values[lo_i]} to {interval_text(table.iloc[hi_i], col)} "
            f"at {values[hi_i]}."]
     first, last = str(table["option"].iloc[0]), str(table["option"].iloc[-1])
-    pair = _pair(results, last, first, key) if first != last else None
+    pair = paired(results, last, first, key) if first != last else None
     if pair is not None:
-        v = _verdict(pair)
+        v = verdict(pair)
         if v == "identical":
             out.append(f"At {values[-1]} the outcome is the same as at {values[0]} in every world.")
         elif v == "unclear":
-            out.append(f"From {values[0]} to {values[-1]}, world by world: {_difference_text(pair)}; "
+            out.append(f"From {values[0]} to {values[-1]}, world by world: {difference_text(pair)}; "
                        "the interval includes zero, so these worlds do not show a difference.")
         else:
-            out.append(f"From {values[0]} to {values[-1]}, world by world: {_difference_text(pair)}; "
+            out.append(f"From {values[0]} to {values[-1]}, world by world: {difference_text(pair)}; "
                        "the interval excludes zero.")
     base = getattr(results, "baseline", None)
     if base is not None and base not in set(table["option"]):
         groups: dict[str, list[str]] = {"higher": [], "lower": [], "unclear": [], "identical": []}
         for option, value in zip(table["option"], values):
-            p = _pair(results, str(option), base, key)
+            p = paired(results, str(option), base, key)
             if p is not None:
-                groups[_verdict(p)].append(value)
+                groups[verdict(p)].append(value)
         said = {"higher": "above it (interval excluding zero) at", "lower": "below it (interval excluding zero) at",
                 "unclear": "not distinguishable from it at", "identical": "the same as it in every world at"}
         parts = [f"{said[k]} {', '.join(groups[k])}" for k in said if groups[k]]
